@@ -1,0 +1,18 @@
+//! Pure domain logic, no I/O: validated values, access rules, credentials,
+//! session tokens. The same rules apply whether a value arrives over HTTP, from
+//! the database or from a legacy import.
+
+pub mod access;
+pub mod credentials;
+pub mod email;
+pub mod http_url;
+pub mod login_throttle;
+pub mod media;
+pub mod names;
+pub mod phone;
+pub mod slug;
+pub mod templates;
+pub mod tokens;
+pub mod validation;
+
+pub use validation::ValidationError;

@@ -1,0 +1,80 @@
+//! HTTP: routes, authentication extractors, error mapping, OpenAPI.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod contacts;
+pub mod destinations;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod groups;
+pub mod health;
+pub mod media;
+pub mod metrics;
+pub mod openapi;
+pub mod operators;
+pub mod session;
+pub mod state;
+
+use actix_web::{HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use error::ApiError;
+
+/// Every documented route. The OpenAPI document is collected from this very
+/// list, so a route cannot exist without being documented.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz).service(metrics::prometheus_metrics).service(
+        utoipa_actix_web::scope("/api/v1")
+            .service(session::create_session)
+            .service(session::get_me)
+            .service(session::change_my_password)
+            .service(contacts::list_contacts)
+            .service(contacts::create_contact)
+            .service(contacts::get_contact)
+            .service(contacts::update_contact)
+            .service(contacts::delete_contact)
+            .service(destinations::list_destinations)
+            .service(destinations::create_destination)
+            .service(destinations::get_destination)
+            .service(destinations::update_destination)
+            .service(destinations::delete_destination)
+            .service(destinations::enable_destination)
+            .service(destinations::disable_destination)
+            .service(groups::list_groups)
+            .service(groups::create_group)
+            .service(groups::get_group)
+            .service(groups::update_group)
+            .service(groups::delete_group)
+            .service(groups::set_group_members)
+            .service(groups::add_group_member)
+            .service(groups::remove_group_member)
+            .service(groups::move_group_member)
+            .service(events::list_events)
+            .service(events::create_event)
+            .service(events::get_event)
+            .service(events::update_event)
+            .service(events::delete_event)
+            .service(media::list_media)
+            .service(api_keys::list_api_keys)
+            .service(api_keys::create_api_key)
+            .service(api_keys::revoke_api_key)
+            .service(operators::list_operators)
+            .service(operators::create_operator)
+            .service(operators::get_operator)
+            .service(operators::update_operator)
+            .service(operators::delete_operator)
+            .service(audit::list_audit_entries),
+    );
+}
+
+/// Unknown routes (and known paths with another method) answer in the API's error shape.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())))
+}
+
+/// `/api/docs` without the slash goes to the docs UI.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header(("Location", "/api/docs/")).finish()
+}

@@ -1,0 +1,18 @@
+//! What every handler can reach.
+
+use std::sync::{Arc, Mutex};
+
+use crate::domain::login_throttle::LoginThrottle;
+use crate::domain::tokens::TokenKeys;
+use crate::settings::Settings;
+use crate::store::Store;
+
+use super::metrics::Metrics;
+
+pub struct AppState {
+    pub store: Store,
+    pub tokens: TokenKeys,
+    pub settings: Arc<Settings>,
+    pub login_throttle: Mutex<LoginThrottle>,
+    pub metrics: Metrics,
+}

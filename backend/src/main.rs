@@ -1,0 +1,98 @@
+//! The `tocsin` command: parses the command line, nothing else.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tocsin_server::settings::Settings;
+use tocsin_server::startup::{self, AdminBootstrap, Application};
+use tocsin_server::telemetry;
+
+/// Tocsin, a self-hosted notification hub.
+///
+/// Configuration comes from defaults, then the config file, then TOCSIN_*
+/// environment variables (TOCSIN_DATABASE_URL, TOCSIN_BIND, TOCSIN_ADMIN_PASSWORD,
+/// TOCSIN_JWT_SECRET, TOCSIN_PUBLIC_URL, …; nested keys joined by `__`, e.g.
+/// TOCSIN_AUTH__TOKEN_TTL_MINUTES). See the README for every setting.
+#[derive(Parser)]
+#[command(name = "tocsin", version)]
+struct Cli {
+    /// Configuration file (TOML); missing is fine.
+    #[arg(long, global = true, env = "TOCSIN_CONFIG", default_value = "tocsin.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server: apply migrations, create the first admin on an empty
+    /// database, then serve the API, its docs (/api/docs) and metrics.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (overrides TOCSIN_BIND).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (JSON) and exit.
+    Openapi,
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match Settings::load(&cli.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tocsin: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    let outcome = match cli.command {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            serve(settings).await
+        }
+        Command::Migrate => startup::migrate(&settings).await.map(|applied| {
+            println!("{} migration(s) applied", applied.len());
+        }),
+        Command::Openapi => {
+            tocsin_server::http::openapi::document().to_pretty_json().map(|json| println!("{json}")).map_err(Into::into)
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tocsin: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind_host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h).to_owned();
+    let app = Application::build(settings).await?;
+    let host = if bind_host == "0.0.0.0" || bind_host == "[::]" { "127.0.0.1".to_owned() } else { bind_host };
+    let url = format!("http://{host}:{}", app.port());
+    println!("Tocsin is running at {url}/ (database: {})", app.database);
+    println!("  API docs: {url}/api/docs/");
+    match &app.admin {
+        AdminBootstrap::CreatedWithGeneratedPassword(password) => {
+            println!("  First admin created. Log in as user 'admin' with password: {password}");
+            println!("  (shown only this once; set TOCSIN_ADMIN_PASSWORD before the first start to choose it)");
+        }
+        AdminBootstrap::CreatedWithConfiguredPassword => {
+            println!("  First admin created. Log in as user 'admin' with the password from TOCSIN_ADMIN_PASSWORD.");
+        }
+        AdminBootstrap::Existing => println!("  Log in with an existing operator account."),
+    }
+    println!(
+        "  Try: curl -s {url}/api/v1/session -H 'Content-Type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}

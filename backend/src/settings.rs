@@ -1,0 +1,191 @@
+//! Configuration: defaults < `tocsin.toml` < `TOCSIN_*` environment variables
+//! (nested keys joined by `__`, e.g. `TOCSIN_AUTH__TOKEN_TTL_MINUTES`).
+
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Everything `tocsin serve` can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Where the data lives: a SQLite file path or `sqlite://PATH` (embedded, the
+    /// default `./tocsin.db`), or `postgres://user@host/db` for PostgreSQL.
+    /// `TOCSIN_DATABASE_URL`.
+    pub database_url: String,
+    /// Address and port to listen on (default `127.0.0.1:8080`). `TOCSIN_BIND`.
+    pub bind: String,
+    /// How providers and links reach this server, e.g. `https://tocsin.example.com`
+    /// (default: derived from `bind`). `TOCSIN_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// Password of the first admin, created on an empty database; generated and
+    /// printed once when unset. `TOCSIN_ADMIN_PASSWORD`.
+    #[serde(skip_serializing)]
+    pub admin_password: Option<SecretString>,
+    /// Key that signs session tokens, shared by every instance; generated once and
+    /// stored in the database when unset. `TOCSIN_JWT_SECRET`.
+    #[serde(skip_serializing)]
+    pub jwt_secret: Option<SecretString>,
+    /// Networks that user-supplied URLs may reach despite the SSRF guard, e.g.
+    /// `["127.0.0.0/8"]` (default none). `TOCSIN_OUTBOUND_ALLOW` (comma-separated).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub outbound_allow: Vec<String>,
+    /// Log format: `human` (default) or `json`. `TOCSIN_LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// Connection pool and SQLite tuning.
+    pub database: DatabaseSettings,
+    /// Sessions and logins.
+    pub auth: AuthSettings,
+    /// HTTP limits.
+    pub http: HttpSettings,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// Connection pool and SQLite tuning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// Most connections held open (default 16).
+    pub pool_size: usize,
+    /// How long a SQLite writer waits for the lock, in milliseconds (default 10000).
+    pub busy_timeout_ms: u64,
+    /// How long a request waits for a free connection, in milliseconds (default 10000).
+    pub acquire_timeout_ms: u64,
+}
+
+/// Sessions and logins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Lifetime of an operator session token, in minutes (default 720, 12 hours).
+    pub token_ttl_minutes: i64,
+    /// Failed logins for one username or from one address before logins are
+    /// refused with 429 (default 5).
+    pub login_max_failures: u32,
+    /// How long logins stay refused after too many failures, in seconds (default 300).
+    pub login_lockout_seconds: u64,
+}
+
+/// HTTP limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpSettings {
+    /// Largest request body accepted, in bytes (default 65536).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "./tocsin.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            admin_password: None,
+            jwt_secret: None,
+            outbound_allow: Vec::new(),
+            log_format: LogFormat::Human,
+            database: DatabaseSettings::default(),
+            auth: AuthSettings::default(),
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { pool_size: 16, busy_timeout_ms: 10_000, acquire_timeout_ms: 10_000 }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { token_ttl_minutes: 720, login_max_failures: 5, login_lockout_seconds: 300 }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self { max_body_bytes: 64 * 1024 }
+    }
+}
+
+/// A list, or one string of comma-separated items (as environment variables give it).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(items) => items,
+        Either::Text(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+    })
+}
+
+/// Variables the command-line client reads; the server ignores them.
+const CLIENT_VARIABLES: [&str; 2] = ["url", "api_key"];
+
+impl Settings {
+    /// Defaults, then `config_file` if it exists, then the environment.
+    pub fn load(config_file: &Path) -> Result<Self, Box<figment::Error>> {
+        Self::figment(config_file).extract().map_err(Box::new)
+    }
+
+    fn figment(config_file: &Path) -> Figment {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(config_file))
+            .merge(Env::prefixed("TOCSIN_").split("__").ignore(&CLIENT_VARIABLES).ignore(&["config"]))
+    }
+
+    /// The base URL for links, from `public_url` or else `bind`.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)).trim_end_matches('/').to_owned()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        figment::Jail::expect_with(|_| {
+            let s = Settings::load(Path::new("absent.toml")).unwrap();
+            assert_eq!(s.database_url, "./tocsin.db");
+            assert_eq!(s.bind, "127.0.0.1:8080");
+            assert_eq!(s.public_url(), "http://127.0.0.1:8080");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tocsin.toml", "bind = \"0.0.0.0:9000\"\n[auth]\nlogin_max_failures = 9\n")?;
+            jail.set_env("TOCSIN_DATABASE_URL", "postgres://db/tocsin");
+            jail.set_env("TOCSIN_AUTH__TOKEN_TTL_MINUTES", "5");
+            jail.set_env("TOCSIN_URL", "http://ignored");
+            jail.set_env("TOCSIN_OUTBOUND_ALLOW", "127.0.0.0/8,::1/128");
+            let s = Settings::load(Path::new("tocsin.toml")).unwrap();
+            assert_eq!(s.bind, "0.0.0.0:9000");
+            assert_eq!(s.database_url, "postgres://db/tocsin");
+            assert_eq!(s.auth.login_max_failures, 9);
+            assert_eq!(s.auth.token_ttl_minutes, 5);
+            assert_eq!(s.outbound_allow, vec!["127.0.0.0/8", "::1/128"]);
+            Ok(())
+        });
+    }
+}

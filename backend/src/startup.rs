@@ -1,0 +1,146 @@
+//! Building the application from its settings: database, bootstrap, listener.
+//! `main.rs` only parses the command line; tests build the same `Application`
+//! on port 0.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use secrecy::ExposeSecret;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::domain::credentials::{generate_password, generate_secret, hash_password};
+use crate::domain::login_throttle::LoginThrottle;
+use crate::domain::tokens::TokenKeys;
+use crate::http::{self, extract, metrics, state::AppState};
+use crate::settings::Settings;
+use crate::store::{self, instance, operators, DatabaseUrl, PoolOptions, Store, StoreError};
+use tocsin_types::Role;
+
+/// What start-up did that the person starting Tocsin must know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// Operators already existed.
+    Existing,
+    /// The first admin was created with the configured password.
+    CreatedWithConfiguredPassword,
+    /// The first admin was created with this generated password, shown once.
+    CreatedWithGeneratedPassword(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub admin: AdminBootstrap,
+    pub database: String,
+}
+
+impl Application {
+    /// Migrates the database, creates the first admin if there is none, and
+    /// binds the listener (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let url = DatabaseUrl::parse(&settings.database_url)?;
+        let (jwt_secret, admin) = bootstrap(&settings, &url).await?;
+        let store = Store::open(
+            &url,
+            &PoolOptions {
+                max_size: settings.database.pool_size.max(1),
+                busy_timeout: Duration::from_millis(settings.database.busy_timeout_ms),
+                acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
+            },
+        )
+        .await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            store,
+            tokens: TokenKeys::new(jwt_secret.as_bytes()),
+            login_throttle: Mutex::new(LoginThrottle::new(
+                settings.auth.login_max_failures,
+                Duration::from_secs(settings.auth.login_lockout_seconds),
+            )),
+            metrics: metrics::Metrics::default(),
+            settings: Arc::new(settings),
+        });
+        let openapi = http::openapi::document();
+        let body_limit = state.settings.http.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(extract::json_config(body_limit))
+                .app_data(extract::path_config())
+                .app_data(extract::query_config())
+                .configure(http::routes)
+                .into_app()
+                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
+                .route("/api/docs", web::get().to(http::docs_redirect))
+                .default_service(web::to(http::not_found))
+                .wrap(from_fn(metrics::track))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server, admin, database: url.redacted() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Migrations, the JWT signing key and the first admin, under the schema lock on
+/// PostgreSQL so that instances starting together agree.
+async fn bootstrap(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<(String, AdminBootstrap)> {
+    let configured_secret = settings.jwt_secret.as_ref().map(|s| s.expose_secret().to_owned());
+    let configured_password = settings.admin_password.as_ref().map(|s| s.expose_secret().to_owned());
+    let url = url.clone();
+    let (applied, outcome) = tokio::task::spawn_blocking(move || {
+        store::run_migrations(&url, |conn| {
+            let secret = match configured_secret {
+                Some(s) => s,
+                None => instance::get_or_init(conn, "jwt_secret", generate_secret)?,
+            };
+            let admin = if operators::count(conn)? > 0 {
+                AdminBootstrap::Existing
+            } else {
+                let (password, outcome) = match configured_password {
+                    Some(p) => (p, AdminBootstrap::CreatedWithConfiguredPassword),
+                    None => {
+                        let p = generate_password();
+                        (p.clone(), AdminBootstrap::CreatedWithGeneratedPassword(p))
+                    }
+                };
+                let hash = hash_password(&password).map_err(|e| StoreError::Config(e.to_string()))?;
+                operators::insert(conn, "admin", &hash, Role::Admin, true)?;
+                outcome
+            };
+            Ok((secret, admin))
+        })
+    })
+    .await??;
+    for name in applied {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    Ok(outcome)
+}
+
+/// Applies migrations only (`tocsin migrate`).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
+    let url = DatabaseUrl::parse(&settings.database_url)?;
+    let (applied, ()) = tokio::task::spawn_blocking(move || store::run_migrations(&url, |_| Ok(()))).await??;
+    Ok(applied)
+}

@@ -1,0 +1,174 @@
+//! Contacts, read with their destinations.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use tocsin_types::{Availability, Contact, ListQuery, Page};
+
+use super::destinations::{self, DestinationRow};
+use super::schema::{contacts, operators};
+use super::{contains_pattern, from_db_time, lower, now, paging, DbConnection, StoreError};
+
+#[derive(Queryable, Clone)]
+pub struct ContactRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub enabled: bool,
+    pub timezone: String,
+    pub availability: String,
+    pub operator_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn availability_str(a: Availability) -> &'static str {
+    match a {
+        Availability::Always => "always",
+        Availability::BusinessHours => "business_hours",
+    }
+}
+
+fn parse_availability(raw: &str) -> Availability {
+    if raw == "business_hours" {
+        Availability::BusinessHours
+    } else {
+        Availability::Always
+    }
+}
+
+/// A contact to insert.
+#[derive(Insertable)]
+#[diesel(table_name = contacts)]
+pub struct NewContactRow {
+    pub slug: String,
+    pub name: String,
+    pub enabled: bool,
+    pub timezone: String,
+    pub availability: String,
+    pub operator_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes to a contact; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = contacts)]
+pub struct ContactChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub timezone: Option<String>,
+    pub availability: Option<String>,
+    pub operator_id: Option<Option<i64>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+fn conflict(slug: &str) -> impl Fn(diesel::result::Error) -> StoreError + '_ {
+    StoreError::conflict_on(move || format!("a contact with slug '{slug}' already exists (slugs ignore case)"))
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NewContactRow) -> Result<ContactRow, StoreError> {
+    diesel::insert_into(contacts::table).values(row).get_result::<ContactRow>(conn).map_err(conflict(&row.slug))
+}
+
+pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Option<ContactRow>, StoreError> {
+    Ok(contacts::table.filter(lower(contacts::slug).eq(slug.to_lowercase())).first::<ContactRow>(conn).optional()?)
+}
+
+pub fn get(conn: &mut DbConnection, slug: &str) -> Result<ContactRow, StoreError> {
+    find(conn, slug)?.ok_or_else(|| StoreError::NotFound(format!("contact '{slug}'")))
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, mut changes: ContactChanges) -> Result<ContactRow, StoreError> {
+    changes.updated_at = Some(now());
+    let slug = changes.slug.clone().unwrap_or_default();
+    diesel::update(contacts::table.find(id)).set(&changes).get_result::<ContactRow>(conn).map_err(conflict(&slug))
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
+    diesel::delete(contacts::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// The contacts with these slugs (any case), in the order given; the first
+/// unknown slug is an error naming it.
+pub fn resolve_slugs(conn: &mut DbConnection, field: &str, slugs: &[String]) -> Result<Vec<ContactRow>, StoreError> {
+    let keys: Vec<String> = slugs.iter().map(|s| s.to_lowercase()).collect();
+    let rows = contacts::table.filter(lower(contacts::slug).eq_any(&keys)).load::<ContactRow>(conn)?;
+    let by_key: HashMap<String, ContactRow> = rows.into_iter().map(|r| (r.slug.to_lowercase(), r)).collect();
+    slugs
+        .iter()
+        .zip(&keys)
+        .map(|(slug, key)| {
+            by_key.get(key).cloned().ok_or_else(|| {
+                StoreError::Invalid(crate::domain::ValidationError::new(field, format!("unknown contact '{slug}'")))
+            })
+        })
+        .collect()
+}
+
+/// One contact with its destinations, as the API shows it.
+pub fn load(conn: &mut DbConnection, row: ContactRow) -> Result<Contact, StoreError> {
+    let mut page = assemble(conn, vec![row])?;
+    page.pop().ok_or_else(|| StoreError::NotFound("contact".into()))
+}
+
+pub fn list(conn: &mut DbConnection, query: &ListQuery) -> Result<Page<Contact>, StoreError> {
+    let (limit, offset) = paging(query.limit, query.offset);
+    let filtered = || {
+        let mut q = contacts::table.into_boxed();
+        if let Some(text) = query.q.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = contains_pattern(text);
+            q = q.filter(
+                lower(contacts::slug)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(contacts::name).like(pattern).escape('\\')),
+            );
+        }
+        if let Some(enabled) = query.enabled {
+            q = q.filter(contacts::enabled.eq(enabled));
+        }
+        q
+    };
+    let total = filtered().count().get_result::<i64>(conn)?;
+    let rows = filtered().order(lower(contacts::slug).asc()).limit(limit).offset(offset).load::<ContactRow>(conn)?;
+    Ok(Page { items: assemble(conn, rows)?, total, limit, offset })
+}
+
+/// Attaches destinations and operator names with one query each, not one per contact.
+fn assemble(conn: &mut DbConnection, rows: Vec<ContactRow>) -> Result<Vec<Contact>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut dests: HashMap<i64, Vec<DestinationRow>> = HashMap::new();
+    for d in destinations::for_contacts(conn, &ids)? {
+        dests.entry(d.contact_id).or_default().push(d);
+    }
+    let operator_ids: Vec<i64> = rows.iter().filter_map(|r| r.operator_id).collect();
+    let names: HashMap<i64, String> = if operator_ids.is_empty() {
+        HashMap::new()
+    } else {
+        operators::table
+            .filter(operators::id.eq_any(&operator_ids))
+            .select((operators::id, operators::username))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| Contact {
+            destinations: dests.remove(&r.id).unwrap_or_default().iter().map(|d| d.to_dto(&r.slug)).collect(),
+            operator: r.operator_id.and_then(|id| names.get(&id).cloned()),
+            id: r.id,
+            availability: parse_availability(&r.availability),
+            slug: r.slug,
+            name: r.name,
+            enabled: r.enabled,
+            timezone: r.timezone,
+            created_at: from_db_time(r.created_at),
+            updated_at: from_db_time(r.updated_at),
+        })
+        .collect())
+}

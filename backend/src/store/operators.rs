@@ -1,0 +1,127 @@
+//! Operator accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use tocsin_types::{Operator, Role};
+
+use super::schema::operators;
+use super::{from_db_time, lower, now, DbConnection, StoreError};
+
+#[derive(Queryable, Clone)]
+pub struct OperatorRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub enabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OperatorRow {
+    pub fn role(&self) -> Role {
+        parse_role(&self.role)
+    }
+
+    pub fn to_dto(&self) -> Operator {
+        Operator {
+            id: self.id,
+            username: self.username.clone(),
+            role: self.role(),
+            enabled: self.enabled,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+        }
+    }
+}
+
+pub fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "viewer",
+        Role::Operator => "operator",
+        Role::Admin => "admin",
+    }
+}
+
+/// Unknown text falls back to the least privilege.
+fn parse_role(raw: &str) -> Role {
+    match raw {
+        "admin" => Role::Admin,
+        "operator" => Role::Operator,
+        _ => Role::Viewer,
+    }
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(operators::table.count().get_result(conn)?)
+}
+
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<OperatorRow>, StoreError> {
+    Ok(operators::table
+        .filter(lower(operators::username).eq(username.to_lowercase()))
+        .first::<OperatorRow>(conn)
+        .optional()?)
+}
+
+pub fn get_by_username(conn: &mut DbConnection, username: &str) -> Result<OperatorRow, StoreError> {
+    find_by_username(conn, username)?.ok_or_else(|| StoreError::NotFound(format!("operator '{username}'")))
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<OperatorRow>, StoreError> {
+    Ok(operators::table.find(id).first::<OperatorRow>(conn).optional()?)
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Operator>, StoreError> {
+    let rows = operators::table.order(operators::username.asc()).load::<OperatorRow>(conn)?;
+    Ok(rows.iter().map(OperatorRow::to_dto).collect())
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+    enabled: bool,
+) -> Result<OperatorRow, StoreError> {
+    let at = now();
+    diesel::insert_into(operators::table)
+        .values((
+            operators::username.eq(username),
+            operators::password_hash.eq(password_hash),
+            operators::role.eq(role_str(role)),
+            operators::enabled.eq(enabled),
+            operators::created_at.eq(at),
+            operators::updated_at.eq(at),
+        ))
+        .get_result::<OperatorRow>(conn)
+        .map_err(StoreError::conflict_on(|| format!("an operator named '{username}' already exists")))
+}
+
+/// Changes to an operator; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = operators)]
+pub struct OperatorChanges {
+    pub role: Option<String>,
+    pub enabled: Option<bool>,
+    pub password_hash: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, mut changes: OperatorChanges) -> Result<OperatorRow, StoreError> {
+    changes.updated_at = Some(now());
+    Ok(diesel::update(operators::table.find(id)).set(&changes).get_result::<OperatorRow>(conn)?)
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
+    diesel::delete(operators::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// How many enabled admins there are: the last one may not be removed or demoted.
+pub fn enabled_admins(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(operators::table
+        .filter(operators::role.eq("admin"))
+        .filter(operators::enabled.eq(true))
+        .count()
+        .get_result(conn)?)
+}

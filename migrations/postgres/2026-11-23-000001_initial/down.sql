@@ -1,0 +1,15 @@
+DROP TABLE audit_log;
+DROP TABLE idempotency_records;
+DROP TABLE provider_callbacks;
+DROP TABLE timeline_entries;
+DROP TABLE deliveries;
+DROP TABLE notifications;
+DROP TABLE api_keys;
+DROP TABLE event_targets;
+DROP TABLE events;
+DROP TABLE group_members;
+DROP TABLE contact_groups;
+DROP TABLE destinations;
+DROP TABLE contacts;
+DROP TABLE operators;
+DROP TABLE instance_settings;
