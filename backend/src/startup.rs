@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::domain::credentials::{generate_password, generate_secret, hash_password};
 use crate::domain::login_throttle::LoginThrottle;
 use crate::domain::tokens::TokenKeys;
-use crate::http::{self, extract, metrics, state::AppState};
+use crate::http::{self, auth, extract, metrics, state::AppState};
 use crate::settings::Settings;
 use crate::store::{self, instance, operators, DatabaseUrl, PoolOptions, Store, StoreError};
 use tocsin_types::Role;
@@ -81,6 +81,7 @@ impl Application {
                 .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
                 .route("/api/docs", web::get().to(http::docs_redirect))
                 .default_service(web::to(http::not_found))
+                .wrap(from_fn(auth::authenticate_request))
                 .wrap(from_fn(metrics::track))
         })
         .listen(listener)?

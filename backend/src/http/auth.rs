@@ -1,14 +1,17 @@
 //! Authentication and authorization as extractors: a handler names what it needs
-//! (`Authorized<Read>`, `Authorized<Admin>`…) and never checks by hand.
+//! (`Authorized<Read>`, `Authorized<Admin>`…) and never checks by hand. The
+//! credential itself is checked once per request by a middleware.
 //! `Authorization: Bearer <token>` carries an operator's session token (a JWT) or
 //! an API key.
 
-use std::future::Future;
+use std::future::{ready, Ready};
 use std::marker::PhantomData;
-use std::pin::Pin;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::domain::access::{Caller, Permission};
 use crate::domain::credentials::{api_key_prefix, hash_api_key, hashes_equal};
@@ -68,23 +71,46 @@ impl<P> Authorized<P> {
     }
 }
 
-impl<P: Requirement + 'static> FromRequest for Authorized<P> {
+impl<P: Requirement> FromRequest for Authorized<P> {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
+    /// Synchronous on purpose: the credential was checked by [`authenticate_request`]
+    /// before any extractor ran, so a refused caller is answered 401/403 before the
+    /// body is even read (no validation error can leak through first).
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let credential = bearer(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let credential = credential?;
-            let caller = authenticate(&state, credential).await?;
-            if !caller.allows(P::PERMISSION) {
-                return Err(ApiError::forbidden(refusal(&caller, P::PERMISSION)));
+        let outcome = match req.extensions().get::<Authentication>() {
+            Some(Authentication(Ok(caller))) if caller.allows(P::PERMISSION) => {
+                Ok(Authorized { caller: caller.clone(), _requirement: PhantomData })
             }
-            Ok(Authorized { caller, _requirement: PhantomData })
-        })
+            Some(Authentication(Ok(caller))) => Err(ApiError::forbidden(refusal(caller, P::PERMISSION))),
+            Some(Authentication(Err(e))) => Err(e.clone()),
+            None => Err(ApiError::unauthorized(
+                "missing Authorization header: send 'Authorization: Bearer <token or API key>'",
+            )),
+        };
+        ready(outcome)
     }
+}
+
+/// The outcome of checking a request's credential, kept in its extensions.
+#[derive(Clone)]
+struct Authentication(Result<Caller, ApiError>);
+
+/// Middleware: checks the `Authorization` header, if any, once per request.
+pub async fn authenticate_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let outcome = match (bearer(req.request()), req.app_data::<web::Data<AppState>>()) {
+            (Ok(credential), Some(state)) => authenticate(state, credential).await,
+            (Err(e), _) => Err(e),
+            (_, None) => Err(ApiError::internal("application state missing")),
+        };
+        req.extensions_mut().insert(Authentication(outcome));
+    }
+    next.call(req).await
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {

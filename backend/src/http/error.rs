@@ -62,7 +62,7 @@ impl ErrorKind {
 }
 
 /// An error answered to an API caller.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiError {
     pub kind: ErrorKind,

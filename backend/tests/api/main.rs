@@ -1,0 +1,18 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Integration tests: each spawns the real server on port 0 against its own
+//! database, once on SQLite and once on PostgreSQL.
+
+#[macro_use]
+mod helpers;
+
+mod access;
+mod bootstrap;
+mod contacts;
+mod destinations;
+mod events;
+mod groups;
+mod input;
+mod keys;
+mod operators;
+mod system;

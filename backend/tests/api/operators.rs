@@ -1,0 +1,119 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, ADMIN_PASSWORD};
+
+on_both_backends!(
+    a_wrong_password_or_unknown_user_gets_the_same_refusal,
+    repeated_failed_logins_are_rate_limited,
+    an_operator_changes_their_own_password,
+    the_last_enabled_admin_cannot_be_removed,
+    operators_round_trip_and_every_change_is_audited,
+);
+
+async fn a_wrong_password_or_unknown_user_gets_the_same_refusal(app: TestApp) {
+    let wrong = app
+        .call(Method::POST, "/api/v1/session", None, Some(json!({"username": "admin", "password": "nope-nope-nope"})))
+        .await
+        .expect_error(401, "unauthorized");
+    let unknown = app
+        .call(Method::POST, "/api/v1/session", None, Some(json!({"username": "ghost", "password": "nope-nope-nope"})))
+        .await
+        .expect_error(401, "unauthorized");
+    assert_eq!(wrong, unknown);
+    let session = app
+        .call(Method::POST, "/api/v1/session", None, Some(json!({"username": "ADMIN", "password": ADMIN_PASSWORD})))
+        .await
+        .expect(200);
+    assert_eq!(session["role"], "admin");
+    assert_eq!(session["username"], "admin");
+    assert!(session["expires_at"].is_string());
+}
+
+async fn repeated_failed_logins_are_rate_limited(app: TestApp) {
+    // The test server allows 3 failures.
+    for _ in 0..3 {
+        app.call(Method::POST, "/api/v1/session", None, Some(json!({"username": "admin", "password": "guess-guess"})))
+            .await
+            .expect_error(401, "unauthorized");
+    }
+    let answer = app
+        .call(Method::POST, "/api/v1/session", None, Some(json!({"username": "admin", "password": ADMIN_PASSWORD})))
+        .await;
+    let retry_after: u64 = answer.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after > 0);
+    answer.expect_error(429, "rate_limited");
+    // Sessions already open keep working.
+    app.get("/api/v1/me").await.expect(200);
+}
+
+async fn an_operator_changes_their_own_password(app: TestApp) {
+    let token = app.operator_token("ana", "viewer").await;
+    let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    app.call(Method::PUT, "/api/v1/me/password", Some(&token), Some(change("wrong-password", "brand-new-password")))
+        .await
+        .expect_error(403, "forbidden");
+    app.call(Method::PUT, "/api/v1/me/password", Some(&token), Some(change("ana-password-long", "short")))
+        .await
+        .expect_error(422, "validation_failed");
+    app.call(Method::PUT, "/api/v1/me/password", Some(&token), Some(change("ana-password-long", "brand-new-password")))
+        .await
+        .expect(204);
+    app.login("ana", "brand-new-password").await;
+    app.call(Method::POST, "/api/v1/session", None, Some(json!({"username": "ana", "password": "ana-password-long"})))
+        .await
+        .expect_error(401, "unauthorized");
+    let me = app.call(Method::GET, "/api/v1/me", Some(&token), None).await.expect(200);
+    assert_eq!(me, json!({"kind": "operator", "name": "ana", "role": "viewer", "scopes": []}));
+}
+
+async fn the_last_enabled_admin_cannot_be_removed(app: TestApp) {
+    app.delete("/api/v1/operators/admin").await.expect_error(409, "conflict");
+    app.patch("/api/v1/operators/admin", json!({"role": "operator"})).await.expect_error(409, "conflict");
+    app.patch("/api/v1/operators/admin", json!({"enabled": false})).await.expect_error(409, "conflict");
+    // With a second admin, the first may go.
+    let second = app.operator_token("second", "admin").await;
+    app.call(Method::DELETE, "/api/v1/operators/admin", Some(&second), None).await.expect(204);
+    app.call(Method::DELETE, "/api/v1/operators/second", Some(&second), None).await.expect_error(409, "conflict");
+}
+
+async fn operators_round_trip_and_every_change_is_audited(app: TestApp) {
+    let created = app
+        .post("/api/v1/operators", json!({"username": "ana", "password": "ana-password-long", "role": "operator"}))
+        .await;
+    let created = created.expect(201);
+    assert_eq!(created["role"], "operator");
+    assert!(created.get("password_hash").is_none() && !created.to_string().contains("argon2"));
+    app.post("/api/v1/operators", json!({"username": "ANA", "password": "ana-password-long", "role": "viewer"}))
+        .await
+        .expect_error(409, "conflict");
+    app.post("/api/v1/operators", json!({"username": "bad name", "password": "ana-password-long", "role": "viewer"}))
+        .await
+        .expect_error(422, "validation_failed");
+    app.post("/api/v1/operators", json!({"username": "bob", "password": "short", "role": "viewer"}))
+        .await
+        .expect_error(422, "validation_failed");
+    app.post("/api/v1/operators", json!({"username": "bob", "password": "long-enough-pw", "role": "root"}))
+        .await
+        .expect_error(422, "validation_failed");
+    let updated = app.patch("/api/v1/operators/ana", json!({"role": "viewer", "password": "another-long-pw"})).await;
+    assert_eq!(updated.expect(200)["role"], "viewer");
+    app.login("ana", "another-long-pw").await;
+    let all = app.get("/api/v1/operators").await.expect(200);
+    let names: Vec<&str> = all.as_array().unwrap().iter().map(|o| o["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["admin", "ana"]);
+
+    // Directory changes are audited with who, what and when.
+    app.create_contact("zed").await;
+    let audit = app.get("/api/v1/audit").await.expect(200);
+    let newest = &audit["items"][0];
+    assert_eq!(newest["actor"], "operator:admin");
+    assert_eq!(newest["action"], "contact.create");
+    assert_eq!(newest["target"], "zed");
+    assert!(newest["at"].is_string());
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["contact.create", "operator.update", "operator.create"]);
+    assert!(!audit.to_string().contains("another-long-pw"));
+    let only_ops = app.get("/api/v1/audit?target_kind=operator&actor=operator:admin").await.expect(200);
+    assert_eq!(only_ops["total"], 2);
+}
