@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tocsin_server::settings::Settings;
+use tocsin_server::settings::{LogFormat, Settings};
 use tocsin_server::startup::{self, AdminBootstrap, Application};
 use tocsin_server::telemetry;
 
@@ -20,6 +20,9 @@ struct Cli {
     /// Configuration file (TOML); missing is fine.
     #[arg(long, global = true, env = "TOCSIN_CONFIG", default_value = "tocsin.toml")]
     config: PathBuf,
+    /// Log format: human or json (overrides TOCSIN_LOG_FORMAT).
+    #[arg(long, global = true, value_parser = ["human", "json"])]
+    log_format: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +52,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(format) = &cli.log_format {
+        settings.log_format = if format == "json" { LogFormat::Json } else { LogFormat::Human };
+    }
     telemetry::init(settings.log_format);
     let outcome = match cli.command {
         Command::Serve { bind } => {

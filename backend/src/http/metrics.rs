@@ -84,7 +84,10 @@ pub async fn track(
     if let Some(metrics) = metrics {
         let request = response.request();
         let route = request.match_pattern().unwrap_or_else(|| "unmatched".into());
-        metrics.observe(request.method().as_str(), &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+        let (status, elapsed) = (response.status().as_u16(), started.elapsed());
+        // The route pattern, never the path or query: those may carry keys.
+        tracing::debug!(method = %request.method(), route = %route, status, ms = elapsed.as_millis() as u64, "request");
+        metrics.observe(request.method().as_str(), &route, status, elapsed.as_secs_f64());
     }
     Ok(response)
 }
