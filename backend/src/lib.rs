@@ -4,6 +4,7 @@
 //! `domain` (pure rules), `store` (the database). `domain` knows neither of the
 //! others; `store` knows nothing of HTTP.
 
+pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod settings;

@@ -42,7 +42,7 @@ enum Command {
     Openapi,
 }
 
-#[actix_web::main]
+#[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut settings = match Settings::load(&cli.config) {

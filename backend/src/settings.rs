@@ -41,6 +41,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// HTTP limits.
     pub http: HttpSettings,
+    /// The outbox: leases, retries, concurrency.
+    pub delivery: DeliverySettings,
 }
 
 /// Log output.
@@ -85,6 +87,54 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
 }
 
+/// The outbox: leases, retries, concurrency. Times are in milliseconds so that
+/// tests can make them short.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeliverySettings {
+    /// How long a dispatcher owns a delivery it is sending (default 60000); after
+    /// a crash, the delivery is sent again once this has passed.
+    pub lease_ms: u64,
+    /// How often an idle dispatcher looks for due deliveries without being woken (default 1000).
+    pub poll_interval_ms: u64,
+    /// Deliveries claimed per query (default 200).
+    pub claim_batch: i64,
+    /// Delay before the second attempt, doubled per attempt, with jitter (default 2000).
+    pub retry_base_ms: u64,
+    /// Longest delay between attempts (default 600000).
+    pub retry_max_ms: u64,
+    /// After this long without success a delivery is `expired` (default 86400 s).
+    pub max_age_seconds: u64,
+    /// Timeout of one HTTP call to a webhook or provider (default 10000).
+    pub http_timeout_ms: u64,
+    /// Webhook calls in flight at once (default 256).
+    pub webhook_concurrency: usize,
+    /// Slack and Teams calls in flight at once (default 64).
+    pub chat_concurrency: usize,
+    /// SMTP sends in flight at once (default 16).
+    pub email_concurrency: usize,
+    /// SMS gateway calls in flight at once (default 32).
+    pub sms_concurrency: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            lease_ms: 60_000,
+            poll_interval_ms: 1_000,
+            claim_batch: 200,
+            retry_base_ms: 2_000,
+            retry_max_ms: 600_000,
+            max_age_seconds: 86_400,
+            http_timeout_ms: 10_000,
+            webhook_concurrency: 256,
+            chat_concurrency: 64,
+            email_concurrency: 16,
+            sms_concurrency: 32,
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -98,6 +148,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             auth: AuthSettings::default(),
             http: HttpSettings::default(),
+            delivery: DeliverySettings::default(),
         }
     }
 }

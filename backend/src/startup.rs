@@ -13,8 +13,13 @@ use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::delivery::dispatcher::{Dispatcher, DispatcherConfig};
+use crate::delivery::outbound::{OutboundClient, OutboundPolicy};
+use crate::delivery::retry::RetryPolicy;
+use crate::delivery::send::Channels;
 use crate::domain::credentials::{generate_password, generate_secret, hash_password};
 use crate::domain::login_throttle::LoginThrottle;
+use crate::domain::media::Medium;
 use crate::domain::tokens::TokenKeys;
 use crate::http::{self, auth, extract, metrics, state::AppState};
 use crate::settings::Settings;
@@ -54,6 +59,7 @@ impl Application {
             },
         )
         .await?;
+        let dispatcher = start_dispatcher(&settings, store.clone())?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -65,6 +71,7 @@ impl Application {
                 Duration::from_secs(settings.auth.login_lockout_seconds),
             )),
             metrics: metrics::Metrics::default(),
+            dispatcher,
             settings: Arc::new(settings),
         });
         let openapi = http::openapi::document();
@@ -80,7 +87,7 @@ impl Application {
                 .into_app()
                 .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
                 .route("/api/docs", web::get().to(http::docs_redirect))
-                .default_service(web::to(http::not_found))
+                .default_service(web::to(http::fallback))
                 .wrap(from_fn(auth::authenticate_request))
                 .wrap(from_fn(metrics::track))
         })
@@ -101,6 +108,36 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+fn start_dispatcher(settings: &Settings, store: Store) -> anyhow::Result<Dispatcher> {
+    let d = &settings.delivery;
+    let policy = OutboundPolicy::parse(&settings.outbound_allow).map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
+    let outbound = OutboundClient::new(policy, Duration::from_millis(d.http_timeout_ms))?;
+    let retry = RetryPolicy {
+        base: Duration::from_millis(d.retry_base_ms.max(1)),
+        max: Duration::from_millis(d.retry_max_ms.max(1)),
+        max_age: Duration::from_secs(d.max_age_seconds),
+    };
+    let concurrency = [
+        (Medium::Webhook, d.webhook_concurrency),
+        (Medium::Slack, d.chat_concurrency),
+        (Medium::Teams, d.chat_concurrency),
+        (Medium::Email, d.email_concurrency),
+        (Medium::Sms, d.sms_concurrency),
+        (Medium::Inbox, d.webhook_concurrency),
+    ]
+    .into_iter()
+    .collect();
+    let config = DispatcherConfig {
+        lease: Duration::from_millis(d.lease_ms.max(1)),
+        poll_interval: Duration::from_millis(d.poll_interval_ms.max(1)),
+        claim_batch: d.claim_batch.max(1),
+        concurrency,
+        retry: Default::default(),
+        default_retry: retry,
+    };
+    Ok(Dispatcher::start(store, Channels::new(outbound), config))
 }
 
 /// Migrations, the JWT signing key and the first admin, under the schema lock on

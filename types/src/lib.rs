@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod groups;
 mod media;
+mod notifications;
 mod page;
 
 pub use access::*;
@@ -18,4 +19,5 @@ pub use error::*;
 pub use events::*;
 pub use groups::*;
 pub use media::*;
+pub use notifications::*;
 pub use page::*;

@@ -151,3 +151,19 @@ impl From<StoreError> for ApiError {
         }
     }
 }
+
+impl From<crate::delivery::intake::FireError> for ApiError {
+    fn from(e: crate::delivery::intake::FireError) -> Self {
+        use crate::delivery::intake::FireError;
+        match e {
+            FireError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            FireError::Disabled { .. } => ApiError::conflict(e.to_string()),
+            FireError::Render(r) => {
+                let details = serde_json::json!({ "field": r.field });
+                ApiError::new(ErrorKind::Validation, r.to_string()).with_details(details)
+            }
+            FireError::IdempotencyMismatch(_) => ApiError::new(ErrorKind::Validation, e.to_string()),
+            FireError::Store(s) => s.into(),
+        }
+    }
+}

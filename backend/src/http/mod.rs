@@ -4,20 +4,24 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
+pub mod deliveries;
 pub mod destinations;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod firing;
 pub mod groups;
 pub mod health;
+pub mod legacy;
 pub mod media;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod operators;
 pub mod session;
 pub mod state;
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use error::ApiError;
@@ -56,6 +60,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(events::get_event)
             .service(events::update_event)
             .service(events::delete_event)
+            .service(firing::fire_event)
+            .service(firing::notify_contact)
+            .service(firing::notify_group)
+            .service(notifications::list_notifications)
+            .service(notifications::get_notification)
+            .service(notifications::acknowledge_notification)
+            .service(notifications::resolve_notification)
+            .service(deliveries::replay_delivery)
+            .service(deliveries::test_destination)
             .service(media::list_media)
             .service(api_keys::list_api_keys)
             .service(api_keys::create_api_key)
@@ -69,9 +82,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
     );
 }
 
-/// Unknown routes (and known paths with another method) answer in the API's error shape.
-pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())))
+/// Everything no other route took: RedFlash's routes (which tolerate path
+/// prefixes, so they cannot be plain routes), else a 404 in the API's shape.
+pub async fn fallback(state: web::Data<state::AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let carries_key = |raw: &[u8]| legacy::form_fields(raw).contains_key("api_key");
+    let lenient = req.method() == actix_web::http::Method::POST
+        || carries_key(req.query_string().as_bytes())
+        || carries_key(&body);
+    match legacy::recognise(req.path(), lenient) {
+        Some(route) => legacy::serve(state, req, route, body).await,
+        None => actix_web::ResponseError::error_response(&ApiError::not_found(format!(
+            "no route for {} {}",
+            req.method(),
+            req.path()
+        ))),
+    }
 }
 
 /// `/api/docs` without the slash goes to the docs UI.

@@ -22,6 +22,8 @@ use tocsin_types::ErrorBody;
         (name = "destinations", description = "The ways to reach a contact"),
         (name = "groups", description = "Ordered lists of contacts"),
         (name = "events", description = "Named notifications with targets and templates"),
+        (name = "firing", description = "Firing events and notifying contacts or groups"),
+        (name = "notifications", description = "What was fired, who it reached, acknowledging it"),
         (name = "media", description = "Supported delivery media"),
         (name = "api-keys", description = "Keys for scripts and monitoring systems"),
         (name = "operators", description = "Accounts of the web app"),

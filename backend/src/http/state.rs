@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::delivery::dispatcher::Dispatcher;
 use crate::domain::login_throttle::LoginThrottle;
 use crate::domain::tokens::TokenKeys;
 use crate::settings::Settings;
@@ -15,4 +16,5 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub login_throttle: Mutex<LoginThrottle>,
     pub metrics: Metrics,
+    pub dispatcher: Dispatcher,
 }

@@ -16,11 +16,15 @@ macro_rules! on_concrete {
 pub mod api_keys;
 pub mod audit;
 pub mod contacts;
+pub mod deliveries;
 pub mod destinations;
+pub mod directory;
 pub mod events;
 pub mod groups;
+pub mod idempotency;
 pub mod instance;
 mod migrate;
+pub mod notifications;
 pub mod operators;
 pub mod schema;
 

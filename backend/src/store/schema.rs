@@ -218,6 +218,8 @@ diesel::joinable!(group_members -> contact_groups (group_id));
 diesel::joinable!(group_members -> contacts (contact_id));
 diesel::joinable!(event_targets -> events (event_id));
 diesel::joinable!(deliveries -> notifications (notification_id));
+diesel::joinable!(deliveries -> contacts (contact_id));
+diesel::joinable!(notifications -> events (event_id));
 diesel::joinable!(timeline_entries -> notifications (notification_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -164,6 +164,12 @@ pub fn test_settings(database_url: &str) -> Settings {
     };
     settings.auth.login_max_failures = 3;
     settings.database.pool_size = 4;
+    // Webhook sinks live on loopback; retries and polls in milliseconds.
+    settings.outbound_allow = vec!["127.0.0.0/8".into()];
+    settings.delivery.retry_base_ms = 20;
+    settings.delivery.retry_max_ms = 100;
+    settings.delivery.poll_interval_ms = 100;
+    settings.delivery.http_timeout_ms = 5_000;
     settings
 }
 

@@ -1,0 +1,309 @@
+//! The dispatcher: takes leased deliveries — handed over in memory by the
+//! instance that accepted the fire, or claimed from the table when they fall
+//! due — sends each through its channel, and records outcomes in batches.
+//!
+//! Three tasks: the claimer (retries, crash recovery, other instances' work),
+//! one task per send (bounded per medium, so a slow webhook never holds up
+//! email), and the recorder (one commit for many outcomes).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand::Rng;
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+use super::message::{Outcome, OutgoingMessage};
+use super::retry::RetryPolicy;
+use super::send::Channels;
+use crate::domain::media::Medium;
+use crate::store::deliveries::{self, AttemptResult, DeliveryRow, OutcomeUpdate};
+use crate::store::schema::{events, notifications};
+use crate::store::{from_db_time, Store};
+
+/// What every delivery of one notification shares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageContext {
+    pub notification_pk: i64,
+    pub notification_id: String,
+    pub event: Option<String>,
+    pub severity: String,
+    pub subject: String,
+    pub body: String,
+    pub sms_text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A leased delivery ready to send.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub row: DeliveryRow,
+    pub context: Arc<MessageContext>,
+}
+
+/// Tuning; tests shorten everything to milliseconds.
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// How long a claimed row stays ours; must exceed the longest send.
+    pub lease: Duration,
+    /// Fallback poll when nothing wakes the claimer.
+    pub poll_interval: Duration,
+    /// Rows claimed per query.
+    pub claim_batch: i64,
+    /// Sends in flight at once, per medium.
+    pub concurrency: HashMap<Medium, usize>,
+    pub retry: HashMap<Medium, RetryPolicy>,
+    pub default_retry: RetryPolicy,
+}
+
+impl DispatcherConfig {
+    pub fn retry_for(&self, medium: Medium) -> RetryPolicy {
+        self.retry.get(&medium).copied().unwrap_or(self.default_retry)
+    }
+}
+
+/// A handle on the running dispatcher; cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    token: String,
+    config: DispatcherConfig,
+    jobs: mpsc::UnboundedSender<Vec<Job>>,
+    wake: Notify,
+}
+
+impl Dispatcher {
+    /// Starts the tasks on the current runtime.
+    pub fn start(store: Store, channels: Channels, config: DispatcherConfig) -> Dispatcher {
+        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+        let (outcomes_tx, outcomes_rx) = mpsc::unbounded_channel();
+        let token = crate::domain::credentials::generate_secret();
+        let inner = Arc::new(Inner { token, config, jobs: jobs_tx, wake: Notify::new() });
+        let dispatcher = Dispatcher { inner };
+        tokio::spawn(run_sends(dispatcher.clone(), Arc::new(channels), jobs_rx, outcomes_tx));
+        tokio::spawn(run_recorder(store.clone(), outcomes_rx));
+        tokio::spawn(run_claimer(dispatcher.clone(), store));
+        dispatcher
+    }
+
+    /// The lease token of this instance's rows.
+    pub fn token(&self) -> &str {
+        &self.inner.token
+    }
+
+    /// Until when a row inserted or claimed now is ours.
+    pub fn lease_until(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now + chrono::Duration::from_std(self.inner.config.lease).unwrap_or(chrono::Duration::minutes(1))
+    }
+
+    pub fn config(&self) -> &DispatcherConfig {
+        &self.inner.config
+    }
+
+    /// The fast path: rows just committed already leased to us are sent at once,
+    /// without a second commit or a poll.
+    pub fn hand_over(&self, jobs: Vec<Job>) {
+        if !jobs.is_empty() && self.inner.jobs.send(jobs).is_err() {
+            // The send loop has stopped (shutdown); the leases will expire and the
+            // rows be claimed again, so nothing is lost.
+            tracing::warn!("dispatcher stopped; deliveries left to the claimer");
+        }
+    }
+
+    /// Something may have become due (a replay, a retry elsewhere).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+}
+
+async fn run_sends(
+    dispatcher: Dispatcher,
+    channels: Arc<Channels>,
+    mut jobs: mpsc::UnboundedReceiver<Vec<Job>>,
+    outcomes: mpsc::UnboundedSender<OutcomeUpdate>,
+) {
+    let limits: HashMap<Medium, Arc<Semaphore>> = Medium::ALL
+        .iter()
+        .map(|m| (*m, Arc::new(Semaphore::new(dispatcher.config().concurrency.get(m).copied().unwrap_or(64).max(1)))))
+        .collect();
+    while let Some(batch) = jobs.recv().await {
+        for job in batch {
+            let medium = Medium::parse(&job.row.medium).ok();
+            let limit = medium.and_then(|m| limits.get(&m)).cloned();
+            let (channels, outcomes, dispatcher) = (channels.clone(), outcomes.clone(), dispatcher.clone());
+            tokio::spawn(async move {
+                let _permit = match &limit {
+                    Some(l) => l.clone().acquire_owned().await.ok(),
+                    None => None,
+                };
+                let update = attempt(&dispatcher, &channels, job, medium).await;
+                // The recorder only stops at shutdown; the lease then covers us.
+                let _ = outcomes.send(update);
+            });
+        }
+    }
+}
+
+async fn attempt(dispatcher: &Dispatcher, channels: &Channels, job: Job, medium: Option<Medium>) -> OutcomeUpdate {
+    let Job { row, context } = job;
+    let outcome = match medium {
+        Some(medium) => {
+            let message = OutgoingMessage {
+                delivery_id: row.id,
+                notification_id: context.notification_id.clone(),
+                medium,
+                address: row.address.clone(),
+                settings: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+                event: context.event.clone(),
+                severity: context.severity.clone(),
+                subject: context.subject.clone(),
+                body: context.body.clone(),
+                sms_text: context.sms_text.clone(),
+                attempt: row.attempts.max(1),
+                created_at: context.created_at,
+            };
+            channels.send(&message).await
+        }
+        None => Outcome::Failed { error: format!("unknown medium '{}'", row.medium) },
+    };
+    let at = crate::store::now();
+    let result = match outcome {
+        Outcome::Delivered { provider_id, detail } => AttemptResult::Delivered { provider_id, detail },
+        Outcome::Sent { provider_id, detail } => AttemptResult::Sent { provider_id, detail },
+        Outcome::Failed { error } => AttemptResult::Failed { error },
+        Outcome::Retry { error, after } => {
+            let policy = dispatcher.config().retry_for(medium.unwrap_or(Medium::Webhook));
+            let delay = after.unwrap_or_else(|| policy.delay(row.attempts, rand::thread_rng().gen::<f64>()));
+            let due = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+            if due > row.expires_at {
+                AttemptResult::Expired { error: format!("gave up after {} attempts: {error}", row.attempts) }
+            } else {
+                AttemptResult::Retry { due_at: due, error }
+            }
+        }
+    };
+    OutcomeUpdate {
+        delivery_id: row.id,
+        notification_id: row.notification_id,
+        lease_token: row.lease_token.unwrap_or_default(),
+        at,
+        result,
+    }
+}
+
+/// Writes outcomes as they come, many per commit: whatever arrived while the
+/// previous commit was on disk goes into the next one.
+async fn run_recorder(store: Store, mut outcomes: mpsc::UnboundedReceiver<OutcomeUpdate>) {
+    let mut batch = Vec::new();
+    while outcomes.recv_many(&mut batch, 1000).await > 0 {
+        let updates = std::mem::take(&mut batch);
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let chunk = updates.clone();
+            match store.write(move |c| deliveries::record_outcomes(c, &chunk)).await {
+                Ok(_) => break,
+                Err(e) => {
+                    // Keep them: the lease protects the rows meanwhile, and a
+                    // dropped outcome would only mean a duplicate send later.
+                    tracing::error!(error = %e, count = updates.len(), "could not record delivery outcomes; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}
+
+/// Claims rows that fell due: retries, rows of a crashed instance, rows another
+/// instance accepted. Sleeps until the next one is due, a wake-up, or the poll.
+async fn run_claimer(dispatcher: Dispatcher, store: Store) {
+    loop {
+        let now = crate::store::now();
+        let (token, until, limit) =
+            (dispatcher.token().to_owned(), dispatcher.lease_until(now), dispatcher.config().claim_batch);
+        let claimed = store
+            .read(move |c| {
+                let rows = deliveries::claim_due(c, now, until, &token, limit)?;
+                let contexts = load_contexts(c, &rows)?;
+                Ok((rows, contexts))
+            })
+            .await;
+        let full = match claimed {
+            Ok((rows, contexts)) => {
+                let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
+                let jobs = rows
+                    .into_iter()
+                    .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
+                    .collect();
+                dispatcher.hand_over(jobs);
+                full
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "claiming due deliveries failed");
+                false
+            }
+        };
+        if full {
+            continue;
+        }
+        let poll = dispatcher.config().poll_interval;
+        let next = store.read(deliveries::next_due).await.ok().flatten();
+        let wait = next
+            .map(|due| (due - crate::store::now()).to_std().unwrap_or(Duration::ZERO).min(poll))
+            .unwrap_or(poll)
+            .max(Duration::from_millis(1));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = dispatcher.inner.wake.notified() => {}
+        }
+    }
+}
+
+/// The shared message parts of the claimed rows' notifications.
+pub fn load_contexts(
+    conn: &mut crate::store::DbConnection,
+    rows: &[DeliveryRow],
+) -> Result<HashMap<i64, Arc<MessageContext>>, crate::store::StoreError> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.notification_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    type Row = (i64, String, Option<String>, String, String, String, String, NaiveDateTime);
+    let found = notifications::table
+        .left_join(events::table)
+        .filter(notifications::id.eq_any(&ids))
+        .select((
+            notifications::id,
+            notifications::public_id,
+            events::slug.nullable(),
+            notifications::severity,
+            notifications::subject,
+            notifications::body,
+            notifications::sms_text,
+            notifications::created_at,
+        ))
+        .load::<Row>(conn)?;
+    Ok(found
+        .into_iter()
+        .map(|(pk, public_id, event, severity, subject, body, sms_text, created_at)| {
+            let context = MessageContext {
+                notification_pk: pk,
+                notification_id: public_id,
+                event,
+                severity,
+                subject,
+                body,
+                sms_text,
+                created_at: from_db_time(created_at),
+            };
+            (pk, Arc::new(context))
+        })
+        .collect())
+}

@@ -1,0 +1,491 @@
+//! Accepting a fire: find the target, render the message, resolve recipients,
+//! store the notification with one delivery row per recipient (leased to this
+//! instance), and hand those rows to the dispatcher once committed. The dry run
+//! is the same plan without the storing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use rand::RngCore;
+use tocsin_types::{DryRunResponse, FireResponse, PlannedRecipient, RenderedMessage, SkippedContact, SmsPreview};
+
+use super::dispatcher::{Dispatcher, Job, MessageContext};
+use crate::domain::plan::{self, Origin, Resolution, Target};
+use crate::domain::render::{self, Escaping, RenderError};
+use crate::domain::sms;
+use crate::store::deliveries::{self, NewDelivery};
+use crate::store::idempotency::{self, StoredResponse};
+use crate::store::notifications::{self, NewNotification};
+use crate::store::{contacts, directory, events, from_db_time, groups, now, DbConnection, Store, StoreError};
+
+/// What is being fired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FireTarget {
+    Event(String),
+    Contact(String),
+    Group(String),
+}
+
+/// A fire as the HTTP layer hands it over, already authenticated.
+#[derive(Debug, Clone)]
+pub struct FireCommand {
+    pub target: FireTarget,
+    /// Template variables (events only).
+    pub args: serde_json::Map<String, serde_json::Value>,
+    pub dedup_key: Option<String>,
+    /// The message of a direct notify (contact or group).
+    pub message: String,
+    pub subject: String,
+    /// `operator:<name>` or `key:<prefix>`.
+    pub raised_by: String,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// An `Idempotency-Key` with the caller it is scoped to and a hash of the request.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub caller: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// Why a fire was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum FireError {
+    #[error("{kind} '{slug}' not found")]
+    NotFound { kind: &'static str, slug: String },
+    #[error("{kind} '{slug}' is disabled")]
+    Disabled { kind: &'static str, slug: String, name: String },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("Idempotency-Key '{0}' was already used with a different request")]
+    IdempotencyMismatch(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a fire produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Accepted {
+    /// A new notification (201).
+    Created(FireResponse),
+    /// Attached to an open notification with the same dedup key (200).
+    Attached(FireResponse),
+    /// A retry with the same `Idempotency-Key`: the first answer, as it was.
+    Replayed { status: u16, body: String },
+}
+
+/// Everything the plan decided, before anything is stored.
+struct Prepared {
+    event_id: Option<i64>,
+    origin: Origin,
+    severity: String,
+    subject: String,
+    body: String,
+    sms_text: String,
+    resolution: Resolution,
+    settings: HashMap<i64, String>,
+}
+
+fn prepare(conn: &mut DbConnection, cmd: &FireCommand) -> Result<Prepared, FireError> {
+    let (event_id, origin, targets, severity, templates) = match &cmd.target {
+        FireTarget::Event(slug) => {
+            let event =
+                events::find(conn, slug)?.ok_or_else(|| FireError::NotFound { kind: "event", slug: slug.clone() })?;
+            if !event.enabled {
+                return Err(FireError::Disabled { kind: "event", slug: event.slug, name: event.name });
+            }
+            let targets = directory::event_targets(conn, event.id)?;
+            let escaping = if event.escaping == "html" { Escaping::Html } else { Escaping::None };
+            let sms_source = if event.sms_template.is_empty() { &event.body_template } else { &event.sms_template };
+            let rendered = (
+                render::render("templates.subject", &event.subject_template, &cmd.args, escaping)?,
+                render::render("templates.body", &event.body_template, &cmd.args, escaping)?,
+                render::render("templates.sms", sms_source, &cmd.args, escaping)?,
+            );
+            (Some(event.id), Origin { kind: "event", slug: event.slug }, targets, event.severity, rendered)
+        }
+        FireTarget::Contact(slug) => {
+            let contact = contacts::find(conn, slug)?
+                .ok_or_else(|| FireError::NotFound { kind: "contact", slug: slug.clone() })?;
+            if !contact.enabled {
+                return Err(FireError::Disabled { kind: "contact", slug: contact.slug, name: contact.name });
+            }
+            let message = (cmd.subject.clone(), cmd.message.clone(), cmd.message.clone());
+            (
+                None,
+                Origin { kind: "contact", slug: contact.slug },
+                vec![Target::Contact(contact.id)],
+                "warning".into(),
+                message,
+            )
+        }
+        FireTarget::Group(slug) => {
+            let group =
+                groups::find(conn, slug)?.ok_or_else(|| FireError::NotFound { kind: "group", slug: slug.clone() })?;
+            if !group.enabled {
+                return Err(FireError::Disabled { kind: "group", slug: group.slug, name: group.name });
+            }
+            let message = (cmd.subject.clone(), cmd.message.clone(), cmd.message.clone());
+            (None, Origin { kind: "group", slug: group.slug }, vec![Target::Group(group.id)], "warning".into(), message)
+        }
+    };
+    let (snapshot, settings) = directory::snapshot(conn, &targets)?;
+    let resolution = plan::resolve(&origin, &targets, &snapshot);
+    let (subject, body, sms_text) = templates;
+    Ok(Prepared { event_id, origin, severity, subject, body, sms_text, resolution, settings })
+}
+
+fn skipped(resolution: &Resolution) -> Vec<SkippedContact> {
+    resolution
+        .skipped
+        .iter()
+        .map(|s| SkippedContact {
+            contact: s.contact_slug.clone(),
+            reason: s.reason.as_str().into(),
+            path: plan::path_text(&s.path),
+        })
+        .collect()
+}
+
+/// The plan of a fire, storing and sending nothing.
+pub async fn dry_run(store: &Store, cmd: FireCommand) -> Result<DryRunResponse, FireError> {
+    store
+        .read(move |conn| {
+            let p = match prepare(conn, &cmd) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            let would_attach_to = match (p.event_id, &cmd.dedup_key) {
+                (Some(event_id), Some(key)) => {
+                    notifications::find_open_duplicate(conn, event_id, key)?.map(|n| n.public_id)
+                }
+                _ => None,
+            };
+            let info = sms::analyse(&p.sms_text);
+            Ok(Ok(DryRunResponse {
+                dry_run: true,
+                skipped: skipped(&p.resolution),
+                recipients: p
+                    .resolution
+                    .recipients
+                    .iter()
+                    .map(|r| PlannedRecipient {
+                        contact: r.contact_slug.clone(),
+                        destination_id: r.destination_id,
+                        medium: r.medium.as_str().into(),
+                        address: r.address.clone(),
+                        path: plan::path_text(&r.path),
+                    })
+                    .collect(),
+                rendered: RenderedMessage {
+                    subject: p.subject,
+                    body: p.body,
+                    sms: SmsPreview {
+                        text: p.sms_text,
+                        encoding: info.encoding.as_str().into(),
+                        segments: i64::try_from(info.segments).unwrap_or(i64::MAX),
+                    },
+                },
+                would_attach_to,
+            }))
+        })
+        .await?
+}
+
+/// Stores a fire and hands its deliveries to the dispatcher. Answers only after
+/// the notification, its deliveries and the idempotency record are committed.
+pub async fn fire(store: &Store, dispatcher: &Dispatcher, cmd: FireCommand) -> Result<Accepted, FireError> {
+    if let Some(replayed) = replay_stored(store, &cmd).await? {
+        return Ok(replayed);
+    }
+    let (idempotency, retry_shell) = (cmd.idempotency.clone(), FireCommand { idempotency: None, ..cmd.clone() });
+    let token = dispatcher.token().to_owned();
+    let lease = dispatcher.lease_until(now()) - now();
+    let max_age: HashMap<_, _> = crate::domain::media::Medium::ALL
+        .iter()
+        .map(|m| {
+            (
+                m.as_str(),
+                chrono::Duration::from_std(dispatcher.config().retry_for(*m).max_age)
+                    .unwrap_or(chrono::Duration::days(1)),
+            )
+        })
+        .collect();
+    let outcome = store
+        .write(move |conn| {
+            let p = match prepare(conn, &cmd) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            if let (Some(event_id), Some(key)) = (p.event_id, &cmd.dedup_key) {
+                if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
+                    let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
+                    notifications::add_timeline(conn, open.id, None, "attached", &detail)?;
+                    let response = FireResponse {
+                        notification_id: open.public_id,
+                        deliveries: 0,
+                        skipped: vec![],
+                        attached: true,
+                    };
+                    remember(conn, &cmd, 200, &response)?;
+                    return Ok(Ok((Accepted::Attached(response), Vec::new())));
+                }
+            }
+            let at = now();
+            let row = notifications::insert(
+                conn,
+                &NewNotification {
+                    public_id: public_id(),
+                    event_id: p.event_id,
+                    target_kind: p.origin.kind.into(),
+                    target_slug: p.origin.slug.clone(),
+                    severity: p.severity.clone(),
+                    subject: p.subject.clone(),
+                    body: p.body.clone(),
+                    sms_text: p.sms_text.clone(),
+                    args: serde_json::Value::Object(cmd.args.clone()).to_string(),
+                    skipped: serde_json::to_string(&skipped(&p.resolution)).unwrap_or_else(|_| "[]".into()),
+                    dedup_key: cmd.dedup_key.clone(),
+                    raised_by: cmd.raised_by.clone(),
+                    created_at: at,
+                },
+            )?;
+            let new_rows: Vec<NewDelivery> = p
+                .resolution
+                .recipients
+                .iter()
+                .map(|r| {
+                    leased_row(row.id, r, &p.settings, at, at + lease, &token, max_age.get(r.medium.as_str()).copied())
+                })
+                .collect();
+            let inserted = deliveries::insert_many(conn, &new_rows)?;
+            let response = FireResponse {
+                notification_id: row.public_id.clone(),
+                deliveries: i64::try_from(inserted.len()).unwrap_or(i64::MAX),
+                skipped: skipped(&p.resolution),
+                attached: false,
+            };
+            remember(conn, &cmd, 201, &response)?;
+            let context = Arc::new(MessageContext {
+                notification_pk: row.id,
+                notification_id: row.public_id,
+                event: p.event_id.map(|_| p.origin.slug.clone()),
+                severity: row.severity,
+                subject: row.subject,
+                body: row.body,
+                sms_text: row.sms_text,
+                created_at: from_db_time(row.created_at),
+            });
+            let jobs = inserted.into_iter().map(|row| Job { row, context: context.clone() }).collect();
+            Ok(Ok((Accepted::Created(response), jobs)))
+        })
+        .await;
+    match outcome {
+        Ok(Ok((accepted, jobs))) => {
+            dispatcher.hand_over(jobs);
+            Ok(accepted)
+        }
+        Ok(Err(e)) => Err(e),
+        // Two requests with the same key at once: the loser answers with the
+        // winner's response, which is committed by now.
+        Err(StoreError::Conflict(_)) if idempotency.is_some() => {
+            let retry = FireCommand { idempotency, ..retry_shell };
+            replay_stored(store, &retry)
+                .await?
+                .ok_or_else(|| FireError::Store(StoreError::Conflict("concurrent request".into())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The stored first answer to this idempotency key, if there is one; a key
+/// reused with another request is refused.
+async fn replay_stored(store: &Store, cmd: &FireCommand) -> Result<Option<Accepted>, FireError> {
+    let Some(key) = cmd.idempotency.clone() else { return Ok(None) };
+    let found = store.read(move |c| idempotency::find(c, &key.caller, &key.key, now())).await?;
+    match (found, &cmd.idempotency) {
+        (Some(stored), Some(key)) if stored.request_hash != key.request_hash => {
+            Err(FireError::IdempotencyMismatch(key.key.clone()))
+        }
+        (Some(stored), _) => Ok(Some(Accepted::Replayed { status: stored.status, body: stored.body })),
+        (None, _) => Ok(None),
+    }
+}
+
+/// Keeps the answer for retries of the same `Idempotency-Key`, for 24 hours.
+fn remember(
+    conn: &mut DbConnection,
+    cmd: &FireCommand,
+    status: u16,
+    response: &FireResponse,
+) -> Result<(), StoreError> {
+    let Some(key) = &cmd.idempotency else { return Ok(()) };
+    let body = serde_json::to_string(response).unwrap_or_default();
+    let stored = StoredResponse { request_hash: key.request_hash.clone(), status, body };
+    let at = now();
+    idempotency::insert(conn, &key.caller, &key.key, &stored, at, at + chrono::Duration::hours(24))
+}
+
+/// A delivery row inserted already leased to this instance, in `sending`: the
+/// dispatcher gets it in memory, and only the outcome is written afterwards.
+fn leased_row(
+    notification_id: i64,
+    r: &plan::Recipient,
+    settings: &HashMap<i64, String>,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    token: &str,
+    max_age: Option<chrono::Duration>,
+) -> NewDelivery {
+    NewDelivery {
+        notification_id,
+        contact_id: Some(r.contact_id),
+        destination_id: Some(r.destination_id),
+        medium: r.medium.as_str().into(),
+        address: r.address.clone(),
+        path: plan::path_text(&r.path),
+        payload: settings.get(&r.destination_id).cloned().unwrap_or_else(|| "{}".into()),
+        status: "sending".into(),
+        attempts: 1,
+        due_at: at,
+        expires_at: at + max_age.unwrap_or(chrono::Duration::days(1)),
+        lease_until: Some(lease_until),
+        lease_token: Some(token.to_owned()),
+        replay_of: None,
+        queued_at: at,
+        sending_at: Some(at),
+    }
+}
+
+/// 32 lowercase hex digits, as RedFlash's notification ids.
+fn public_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Sends a failed or expired delivery again, as a new delivery that points at
+/// the old one (`replay_of`); the old one keeps its final state.
+pub async fn replay(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    delivery_id: i64,
+    actor: String,
+) -> Result<(String, i64), FireError> {
+    let token = dispatcher.token().to_owned();
+    let lease = dispatcher.lease_until(now()) - now();
+    let max_age = dispatcher.config().default_retry.max_age;
+    let (public_id, job) = store
+        .write(move |conn| {
+            let old = deliveries::get(conn, delivery_id)?;
+            if !matches!(old.status.as_str(), "failed" | "expired") {
+                return Err(StoreError::Conflict(format!(
+                    "delivery {delivery_id} is {}; only failed or expired deliveries can be replayed",
+                    old.status
+                )));
+            }
+            let at = now();
+            let row = NewDelivery {
+                notification_id: old.notification_id,
+                contact_id: old.contact_id,
+                destination_id: old.destination_id,
+                medium: old.medium.clone(),
+                address: old.address.clone(),
+                path: old.path.clone(),
+                payload: old.payload.clone(),
+                status: "sending".into(),
+                attempts: 1,
+                due_at: at,
+                expires_at: at + chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::days(1)),
+                lease_until: Some(at + lease),
+                lease_token: Some(token),
+                replay_of: Some(old.id),
+                queued_at: at,
+                sending_at: Some(at),
+            };
+            let inserted = deliveries::insert_many(conn, &[row])?;
+            notifications::add_timeline(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
+            let contexts = super::dispatcher::load_contexts(conn, &inserted)?;
+            let public_id = contexts.values().next().map(|c| c.notification_id.clone()).unwrap_or_default();
+            let jobs: Vec<Job> = inserted
+                .into_iter()
+                .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
+                .collect();
+            Ok((public_id, jobs))
+        })
+        .await?;
+    let new_id = job.first().map(|j| j.row.id).unwrap_or_default();
+    dispatcher.hand_over(job);
+    Ok((public_id, new_id))
+}
+
+/// Sends a test message to one destination — how a user checks a new phone
+/// number before the night it matters. It is a notification like any other, so
+/// its outcome shows in the same place.
+pub async fn test_destination(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    destination_id: i64,
+    actor: String,
+) -> Result<FireResponse, FireError> {
+    let token = dispatcher.token().to_owned();
+    let lease = dispatcher.lease_until(now()) - now();
+    let max_age = dispatcher.config().default_retry.max_age;
+    let (response, jobs) = store
+        .write(move |conn| {
+            let (dest, contact_slug) = crate::store::destinations::get(conn, destination_id)?;
+            let at = now();
+            let text =
+                format!("Tocsin test message for {contact_slug} ({} {}), sent by {actor}.", dest.medium, dest.address);
+            let row = notifications::insert(
+                conn,
+                &NewNotification {
+                    public_id: public_id(),
+                    event_id: None,
+                    target_kind: "destination".into(),
+                    target_slug: dest.id.to_string(),
+                    severity: "info".into(),
+                    subject: "Tocsin test message".into(),
+                    body: text.clone(),
+                    sms_text: text,
+                    args: "{}".into(),
+                    skipped: "[]".into(),
+                    dedup_key: None,
+                    raised_by: actor.clone(),
+                    created_at: at,
+                },
+            )?;
+            let new_row = NewDelivery {
+                notification_id: row.id,
+                contact_id: Some(dest.contact_id),
+                destination_id: Some(dest.id),
+                medium: dest.medium.clone(),
+                address: dest.address.clone(),
+                path: format!("test → contact {contact_slug} → {} {}", dest.medium, dest.address),
+                payload: dest.settings.clone(),
+                status: "sending".into(),
+                attempts: 1,
+                due_at: at,
+                expires_at: at + chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::days(1)),
+                lease_until: Some(at + lease),
+                lease_token: Some(token),
+                replay_of: None,
+                queued_at: at,
+                sending_at: Some(at),
+            };
+            let inserted = deliveries::insert_many(conn, &[new_row])?;
+            let contexts = super::dispatcher::load_contexts(conn, &inserted)?;
+            let jobs: Vec<Job> = inserted
+                .into_iter()
+                .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
+                .collect();
+            let response =
+                FireResponse { notification_id: row.public_id, deliveries: 1, skipped: vec![], attached: false };
+            Ok((response, jobs))
+        })
+        .await?;
+    dispatcher.hand_over(jobs);
+    Ok(response)
+}

@@ -1,0 +1,111 @@
+//! `/api/v1/notifications`: what was fired, who it reached, and acknowledging it.
+
+use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{get, post};
+use tocsin_types::{ErrorBody, Notification, NotificationQuery, Page};
+
+use crate::domain::ValidationError;
+use crate::store::notifications;
+
+use super::auth::{Authorized, Read, Send};
+use super::error::ApiError;
+use super::state::AppState;
+
+/// List notifications.
+///
+/// Newest first, with delivery counts per status.
+#[utoipa::path(
+    tag = "notifications", operation_id = "list_notifications", params(NotificationQuery),
+    security(("bearer" = ["read"])),
+    responses((status = 200, description = "A page of notifications", body = Page<Notification>))
+)]
+#[get("/notifications")]
+pub async fn list_notifications(
+    _auth: Authorized<Read>,
+    state: Data<AppState>,
+    query: Query<NotificationQuery>,
+) -> Result<Json<Page<Notification>>, ApiError> {
+    let query = query.into_inner();
+    if let Some(s) = &query.state {
+        if !matches!(s.as_str(), "open" | "acknowledged" | "resolved") {
+            return Err(ValidationError::new("state", "must be open, acknowledged or resolved").into());
+        }
+    }
+    Ok(Json(state.store.read(move |c| notifications::list(c, &query)).await?))
+}
+
+/// Get a notification.
+///
+/// With every delivery (who, through which path, over which channel) and its
+/// timeline, and every skipped contact with the reason.
+#[utoipa::path(
+    tag = "notifications", operation_id = "get_notification", params(("id" = String, Path, description = "Notification id (32 hex)")),
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "The notification", body = Notification),
+        (status = 404, description = "No such notification", body = ErrorBody),
+    )
+)]
+#[get("/notifications/{id}")]
+pub async fn get_notification(
+    _auth: Authorized<Read>,
+    state: Data<AppState>,
+    id: Path<String>,
+) -> Result<Json<Notification>, ApiError> {
+    let id = id.into_inner().to_ascii_lowercase();
+    Ok(Json(state.store.read(move |c| notifications::get(c, &id).and_then(|n| notifications::load(c, n))).await?))
+}
+
+/// Acknowledge a notification.
+///
+/// Records who and when, and cancels its deliveries that are still queued (so
+/// escalation stops). Acknowledging twice changes nothing.
+#[utoipa::path(
+    tag = "notifications", operation_id = "acknowledge_notification", params(("id" = String, Path, description = "Notification id (32 hex)")),
+    security(("bearer" = ["send"])),
+    responses(
+        (status = 200, description = "The acknowledged notification", body = Notification),
+        (status = 404, description = "No such notification", body = ErrorBody),
+    )
+)]
+#[post("/notifications/{id}/acknowledge")]
+pub async fn acknowledge_notification(
+    auth: Authorized<Send>,
+    state: Data<AppState>,
+    id: Path<String>,
+) -> Result<Json<Notification>, ApiError> {
+    transition(&state, id.into_inner(), "acknowledged", auth.actor()).await.map(Json)
+}
+
+/// Resolve a notification.
+///
+/// The problem is over: cancels what is still queued. Resolving twice changes nothing.
+#[utoipa::path(
+    tag = "notifications", operation_id = "resolve_notification", params(("id" = String, Path, description = "Notification id (32 hex)")),
+    security(("bearer" = ["send"])),
+    responses(
+        (status = 200, description = "The resolved notification", body = Notification),
+        (status = 404, description = "No such notification", body = ErrorBody),
+    )
+)]
+#[post("/notifications/{id}/resolve")]
+pub async fn resolve_notification(
+    auth: Authorized<Send>,
+    state: Data<AppState>,
+    id: Path<String>,
+) -> Result<Json<Notification>, ApiError> {
+    transition(&state, id.into_inner(), "resolved", auth.actor()).await.map(Json)
+}
+
+async fn transition(state: &AppState, id: String, to: &'static str, actor: String) -> Result<Notification, ApiError> {
+    let id = id.to_ascii_lowercase();
+    Ok(state
+        .store
+        .write(move |c| {
+            let row = notifications::get(c, &id)?;
+            notifications::transition(c, &row, to, &actor)?;
+            let row = notifications::get(c, &id)?;
+            notifications::load(c, row)
+        })
+        .await?)
+}

@@ -1,0 +1,238 @@
+//! The outbox. A delivery row is the unit of work: dispatchers lease rows,
+//! send, and record the outcome only while they still hold the lease, so a
+//! crash at any moment loses nothing — the lease expires and the row is claimed
+//! again.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use tocsin_types::TimelineEntry;
+
+use super::schema::deliveries;
+use super::{from_db_time, DbConnection, StoreError};
+
+#[derive(Queryable, QueryableByName, Clone, Debug)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub notification_id: i64,
+    pub contact_id: Option<i64>,
+    pub destination_id: Option<i64>,
+    pub medium: String,
+    pub address: String,
+    pub path: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub due_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub lease_token: Option<String>,
+    pub provider_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub replay_of: Option<i64>,
+    pub queued_at: NaiveDateTime,
+    pub sending_at: Option<NaiveDateTime>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+impl DeliveryRow {
+    /// The routine steps, kept as columns rather than timeline rows so that the
+    /// common path writes one row.
+    pub fn routine_timeline(&self) -> Vec<TimelineEntry> {
+        let mut out = vec![entry(self.queued_at, "queued", "")];
+        if let Some(at) = self.sending_at {
+            out.push(entry(at, "sending", ""));
+        }
+        if let Some(at) = self.sent_at {
+            out.push(entry(at, "sent", self.provider_message_id.as_deref().unwrap_or("")));
+        }
+        if let Some(at) = self.delivered_at {
+            out.push(entry(at, "delivered", ""));
+        }
+        if let (Some(at), true) = (self.finished_at, matches!(self.status.as_str(), "failed" | "expired" | "cancelled"))
+        {
+            out.push(entry(at, &self.status, self.last_error.as_deref().unwrap_or("")));
+        }
+        out
+    }
+}
+
+fn entry(at: NaiveDateTime, kind: &str, detail: &str) -> TimelineEntry {
+    TimelineEntry { at: from_db_time(at), kind: kind.into(), detail: detail.into() }
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = deliveries)]
+pub struct NewDelivery {
+    pub notification_id: i64,
+    pub contact_id: Option<i64>,
+    pub destination_id: Option<i64>,
+    pub medium: String,
+    pub address: String,
+    pub path: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub due_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub lease_token: Option<String>,
+    pub replay_of: Option<i64>,
+    pub queued_at: NaiveDateTime,
+    pub sending_at: Option<NaiveDateTime>,
+}
+
+/// Inserts the rows in one statement per backend batch.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewDelivery]) -> Result<Vec<DeliveryRow>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    // SQLite allows at most 32766 bound parameters per statement.
+    for chunk in rows.chunks(1000) {
+        let inserted: Vec<DeliveryRow> =
+            on_concrete!(conn, |c| diesel::insert_into(deliveries::table).values(chunk).get_results(c))?;
+        out.extend(inserted);
+    }
+    Ok(out)
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<DeliveryRow, StoreError> {
+    deliveries::table
+        .find(id)
+        .first::<DeliveryRow>(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("delivery {id}")))
+}
+
+/// Leases up to `limit` due rows (queued, or sending with an expired lease) to
+/// `token` until `lease_until`, counting an attempt. PostgreSQL skips rows other
+/// instances hold; SQLite's write lock (`BEGIN IMMEDIATE`) serialises claimers.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    token: &str,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, StoreError> {
+    let lock = match conn {
+        DbConnection::Postgresql(_) => "FOR UPDATE SKIP LOCKED",
+        DbConnection::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "UPDATE deliveries SET lease_until = $1, lease_token = $2, status = 'sending', \
+           sending_at = COALESCE(sending_at, $3), attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM deliveries \
+           WHERE status IN ('queued', 'sending') AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+           ORDER BY due_at, id LIMIT $4 {lock}) \
+         RETURNING *"
+    );
+    let rows = super::write_transaction(conn, |c| {
+        Ok(diesel::sql_query(sql)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Text, _>(token)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load::<DeliveryRow>(c)?)
+    })?;
+    Ok(rows)
+}
+
+/// When the next row becomes claimable: the earliest due queued row or the
+/// earliest expiring lease, for sleeping until then.
+pub fn next_due(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StoreError> {
+    let queued = deliveries::table
+        .filter(deliveries::status.eq("queued"))
+        .select(diesel::dsl::min(deliveries::due_at))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    let leased = deliveries::table
+        .filter(deliveries::status.eq("sending"))
+        .select(diesel::dsl::min(deliveries::lease_until))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    Ok(match (queued, leased) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// The result of one attempt, to be written while the lease is held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptResult {
+    Delivered { provider_id: Option<String>, detail: String },
+    Sent { provider_id: Option<String>, detail: String },
+    Retry { due_at: NaiveDateTime, error: String },
+    Failed { error: String },
+    Expired { error: String },
+}
+
+/// One outcome to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeUpdate {
+    pub delivery_id: i64,
+    pub notification_id: i64,
+    pub lease_token: String,
+    pub at: NaiveDateTime,
+    pub result: AttemptResult,
+}
+
+/// Writes outcomes, each only if the row is still leased to the same token (a
+/// dispatcher whose lease expired must not overwrite whoever took the row over).
+/// Returns how many were written. The caller runs this in one transaction for a
+/// batch, so many outcomes share a commit.
+pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Result<usize, StoreError> {
+    let mut written = 0;
+    for u in updates {
+        let target = deliveries::table
+            .find(u.delivery_id)
+            .filter(deliveries::lease_token.eq(&u.lease_token))
+            .filter(deliveries::status.eq("sending"));
+        let no_lease = (deliveries::lease_until.eq(None::<NaiveDateTime>), deliveries::lease_token.eq(None::<String>));
+        let n = match &u.result {
+            AttemptResult::Delivered { provider_id, .. } => diesel::update(target)
+                .set((
+                    deliveries::status.eq("delivered"),
+                    deliveries::delivered_at.eq(Some(u.at)),
+                    deliveries::finished_at.eq(Some(u.at)),
+                    deliveries::provider_message_id.eq(provider_id),
+                    no_lease,
+                ))
+                .execute(conn)?,
+            AttemptResult::Sent { provider_id, .. } => diesel::update(target)
+                .set((
+                    deliveries::status.eq("sent"),
+                    deliveries::sent_at.eq(Some(u.at)),
+                    deliveries::provider_message_id.eq(provider_id),
+                    no_lease,
+                ))
+                .execute(conn)?,
+            AttemptResult::Retry { due_at, error } => {
+                let n = diesel::update(target)
+                    .set((
+                        deliveries::status.eq("queued"),
+                        deliveries::due_at.eq(due_at),
+                        deliveries::last_error.eq(Some(error)),
+                        no_lease,
+                    ))
+                    .execute(conn)?;
+                if n > 0 {
+                    let detail = format!("{error}; next try at {}", due_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"));
+                    super::notifications::add_timeline(conn, u.notification_id, Some(u.delivery_id), "retry", &detail)?;
+                }
+                n
+            }
+            AttemptResult::Failed { error } | AttemptResult::Expired { error } => {
+                let status = if matches!(u.result, AttemptResult::Failed { .. }) { "failed" } else { "expired" };
+                diesel::update(target)
+                    .set((
+                        deliveries::status.eq(status),
+                        deliveries::last_error.eq(Some(error)),
+                        deliveries::finished_at.eq(Some(u.at)),
+                        no_lease,
+                    ))
+                    .execute(conn)?
+            }
+        };
+        written += n;
+    }
+    Ok(written)
+}
