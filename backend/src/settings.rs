@@ -92,8 +92,9 @@ pub struct HttpSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DeliverySettings {
-    /// How long a dispatcher owns a delivery it is sending (default 60000); after
-    /// a crash, the delivery is sent again once this has passed.
+    /// How long a dispatcher's claim on a delivery lasts without renewal (default
+    /// 30000); a live dispatcher renews its claims every third of this, so after a
+    /// crash its deliveries are taken over within this time.
     pub lease_ms: u64,
     /// How often an idle dispatcher looks for due deliveries without being woken (default 1000).
     pub poll_interval_ms: u64,
@@ -120,7 +121,7 @@ pub struct DeliverySettings {
 impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
-            lease_ms: 60_000,
+            lease_ms: 30_000,
             poll_interval_ms: 1_000,
             claim_batch: 200,
             retry_base_ms: 2_000,

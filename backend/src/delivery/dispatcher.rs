@@ -75,6 +75,9 @@ struct Inner {
     config: DispatcherConfig,
     jobs: mpsc::UnboundedSender<Vec<Job>>,
     wake: Notify,
+    /// Deliveries this instance is working on. If a lease of ours lapsed (a slow
+    /// renewal) and the claimer takes the row again, it must not be sent twice.
+    in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Dispatcher {
@@ -83,11 +86,13 @@ impl Dispatcher {
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let (outcomes_tx, outcomes_rx) = mpsc::unbounded_channel();
         let token = crate::domain::credentials::generate_secret();
-        let inner = Arc::new(Inner { token, config, jobs: jobs_tx, wake: Notify::new() });
+        let inner =
+            Arc::new(Inner { token, config, jobs: jobs_tx, wake: Notify::new(), in_flight: Default::default() });
         let dispatcher = Dispatcher { inner };
         tokio::spawn(run_sends(dispatcher.clone(), Arc::new(channels), jobs_rx, outcomes_tx));
-        tokio::spawn(run_recorder(store.clone(), outcomes_rx));
-        tokio::spawn(run_claimer(dispatcher.clone(), store));
+        tokio::spawn(run_recorder(dispatcher.clone(), store.clone(), outcomes_rx));
+        tokio::spawn(run_claimer(dispatcher.clone(), store.clone()));
+        tokio::spawn(run_renewer(dispatcher.clone(), store));
         dispatcher
     }
 
@@ -108,6 +113,10 @@ impl Dispatcher {
     /// The fast path: rows just committed already leased to us are sent at once,
     /// without a second commit or a poll.
     pub fn hand_over(&self, jobs: Vec<Job>) {
+        let jobs: Vec<Job> = match self.inner.in_flight.lock() {
+            Ok(mut in_flight) => jobs.into_iter().filter(|j| in_flight.insert(j.row.id)).collect(),
+            Err(_) => jobs,
+        };
         if !jobs.is_empty() && self.inner.jobs.send(jobs).is_err() {
             // The send loop has stopped (shutdown); the leases will expire and the
             // rows be claimed again, so nothing is lost.
@@ -198,7 +207,7 @@ async fn attempt(dispatcher: &Dispatcher, channels: &Channels, job: Job, medium:
 
 /// Writes outcomes as they come, many per commit: whatever arrived while the
 /// previous commit was on disk goes into the next one.
-async fn run_recorder(store: Store, mut outcomes: mpsc::UnboundedReceiver<OutcomeUpdate>) {
+async fn run_recorder(dispatcher: Dispatcher, store: Store, mut outcomes: mpsc::UnboundedReceiver<OutcomeUpdate>) {
     let mut batch = Vec::new();
     while outcomes.recv_many(&mut batch, 1000).await > 0 {
         let updates = std::mem::take(&mut batch);
@@ -206,7 +215,16 @@ async fn run_recorder(store: Store, mut outcomes: mpsc::UnboundedReceiver<Outcom
         loop {
             let chunk = updates.clone();
             match store.write(move |c| deliveries::record_outcomes(c, &chunk)).await {
-                Ok(_) => break,
+                Ok(_) => {
+                    // Only now may a claim of these rows be sent again: before the
+                    // outcome is on disk, a lapsed lease would look like work to redo.
+                    if let Ok(mut in_flight) = dispatcher.inner.in_flight.lock() {
+                        for u in &updates {
+                            in_flight.remove(&u.delivery_id);
+                        }
+                    }
+                    break;
+                }
                 Err(e) => {
                     // Keep them: the lease protects the rows meanwhile, and a
                     // dropped outcome would only mean a duplicate send later.
@@ -260,6 +278,22 @@ async fn run_claimer(dispatcher: Dispatcher, store: Store) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = dispatcher.inner.wake.notified() => {}
+        }
+    }
+}
+
+/// Keeps this instance's leases alive while it works: every third of a lease,
+/// every row still leased to our token gets a fresh lease. A crashed instance
+/// stops renewing, so its rows return to the queue within one lease, however
+/// long its sends were taking.
+async fn run_renewer(dispatcher: Dispatcher, store: Store) {
+    let period = (dispatcher.config().lease / 3).max(Duration::from_millis(1));
+    loop {
+        tokio::time::sleep(period).await;
+        let now = crate::store::now();
+        let (token, until) = (dispatcher.token().to_owned(), dispatcher.lease_until(now));
+        if let Err(e) = store.write(move |c| deliveries::renew_leases(c, &token, until)).await {
+            tracing::warn!(error = %e, "renewing delivery leases failed");
         }
     }
 }

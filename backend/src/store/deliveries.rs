@@ -138,6 +138,20 @@ pub fn claim_due(
     Ok(rows)
 }
 
+/// Extends every lease held by `token` that has not expired yet (an expired
+/// one may already belong to someone else).
+pub fn renew_leases(conn: &mut DbConnection, token: &str, until: NaiveDateTime) -> Result<usize, StoreError> {
+    let now = super::now();
+    Ok(diesel::update(
+        deliveries::table
+            .filter(deliveries::lease_token.eq(token))
+            .filter(deliveries::status.eq("sending"))
+            .filter(deliveries::lease_until.ge(now)),
+    )
+    .set(deliveries::lease_until.eq(Some(until)))
+    .execute(conn)?)
+}
+
 /// When the next row becomes claimable: the earliest due queued row or the
 /// earliest expiring lease, for sleeping until then.
 pub fn next_due(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StoreError> {

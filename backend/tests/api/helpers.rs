@@ -184,6 +184,12 @@ pub struct TestApp {
     _db: TestDb,
 }
 
+/// An HTTP client for tests (reqwest is built without a default TLS provider).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (db, url) = TestDb::create(backend).await;
     spawn_with(backend, db, test_settings(&url)).await
@@ -199,7 +205,7 @@ pub async fn spawn_with(backend: Backend, db: TestDb, settings: Settings) -> Tes
     tokio::spawn(app.run_until_stopped());
     let mut test_app = TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: http_client(),
         admin_token: String::new(),
         backend,
         database_url,

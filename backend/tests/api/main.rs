@@ -9,6 +9,7 @@ mod helpers;
 mod access;
 mod bootstrap;
 mod contacts;
+mod crash;
 mod destinations;
 mod events;
 mod firing;

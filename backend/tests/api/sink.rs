@@ -23,6 +23,7 @@ pub struct Sink {
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<u16>>>,
     stall: watch::Sender<bool>,
+    stall_after: Arc<Mutex<Option<usize>>>,
 }
 
 impl Sink {
@@ -30,7 +31,7 @@ impl Sink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let (stall, _) = watch::channel(false);
-        let sink = Sink { url, received: Arc::default(), script: Arc::default(), stall };
+        let sink = Sink { url, received: Arc::default(), script: Arc::default(), stall, stall_after: Arc::default() };
         let server = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -51,6 +52,11 @@ impl Sink {
     /// While stalled, requests are read and recorded but never answered.
     pub fn set_stalled(&self, stalled: bool) {
         self.stall.send_replace(stalled);
+    }
+
+    /// Answers the first `n` requests, then stalls every later one.
+    pub fn stall_after(&self, n: usize) {
+        *self.stall_after.lock().unwrap() = Some(n);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -94,12 +100,14 @@ impl Sink {
             let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
             let mut body = vec![0; length];
             reader.read_exact(&mut body).await?;
-            self.received.lock().unwrap().push(Received {
-                method,
-                path,
-                headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
-            });
+            let count = {
+                let mut received = self.received.lock().unwrap();
+                received.push(Received { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() });
+                received.len()
+            };
+            if self.stall_after.lock().unwrap().is_some_and(|n| count > n) {
+                self.stall.send_replace(true);
+            }
             let mut stalled = self.stall.subscribe();
             while *stalled.borrow_and_update() {
                 if stalled.changed().await.is_err() {
