@@ -40,6 +40,20 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Import another system's directory.
+    #[command(subcommand)]
+    Import(ImportSource),
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// Load a RedFlash installation from its `manage.py dumpdata` JSON: contacts and
+    /// their endpoints, groups, API users with their keys, events. Existing slugs
+    /// and keys are left alone, so running it twice changes nothing.
+    Redflash {
+        /// The dump file.
+        file: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -66,6 +80,7 @@ async fn main() -> ExitCode {
         Command::Migrate => startup::migrate(&settings).await.map(|applied| {
             println!("{} migration(s) applied", applied.len());
         }),
+        Command::Import(ImportSource::Redflash { file }) => import_redflash(&settings, &file).await,
         Command::Openapi => {
             tocsin_server::http::openapi::document().to_pretty_json().map(|json| println!("{json}")).map_err(Into::into)
         }
@@ -77,6 +92,23 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn import_redflash(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let dump = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let (report, warnings) = startup::import_redflash(settings, &dump).await?;
+    for warning in &warnings {
+        println!("warning: {warning}");
+    }
+    let line = |kind: &str, (created, existing): (usize, usize)| {
+        println!("{kind}: {created} imported, {existing} already present")
+    };
+    line("contacts", report.contacts);
+    println!("destinations: {} imported", report.destinations);
+    line("groups", report.groups);
+    line("API keys", report.api_keys);
+    line("events", report.events);
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

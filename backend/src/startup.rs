@@ -182,3 +182,26 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Vec<String>> {
     let (applied, ()) = tokio::task::spawn_blocking(move || store::run_migrations(&url, |_| Ok(()))).await??;
     Ok(applied)
 }
+
+/// `tocsin import redflash FILE`: loads a RedFlash `dumpdata` JSON into the
+/// directory, in one transaction. Returns what was done and the warnings.
+pub async fn import_redflash(
+    settings: &Settings,
+    dump: &str,
+) -> anyhow::Result<(crate::store::import::ImportReport, Vec<String>)> {
+    let plan = crate::domain::redflash_import::plan(dump)?;
+    migrate(settings).await?;
+    let url = DatabaseUrl::parse(&settings.database_url)?;
+    let store = Store::open(
+        &url,
+        &PoolOptions {
+            max_size: 1,
+            busy_timeout: Duration::from_millis(settings.database.busy_timeout_ms),
+            acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
+        },
+    )
+    .await?;
+    let warnings = plan.warnings.clone();
+    let report = store.write(move |c| crate::store::import::apply(c, &plan)).await?;
+    Ok((report, warnings))
+}

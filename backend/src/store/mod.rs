@@ -22,6 +22,7 @@ pub mod directory;
 pub mod events;
 pub mod groups;
 pub mod idempotency;
+pub mod import;
 pub mod instance;
 mod migrate;
 pub mod notifications;

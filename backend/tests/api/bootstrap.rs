@@ -78,7 +78,7 @@ fn a_bad_database_url_is_reported_plainly() {
 fn help_explains_the_commands() {
     let out = Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for word in ["serve", "migrate", "openapi", "TOCSIN_DATABASE_URL"] {
+    for word in ["serve", "migrate", "openapi", "import", "TOCSIN_DATABASE_URL"] {
         assert!(help.contains(word), "--help mentions {word}: {help}");
     }
 }

@@ -14,6 +14,7 @@ mod destinations;
 mod events;
 mod firing;
 mod groups;
+mod import;
 mod input;
 mod keys;
 mod operators;
