@@ -43,6 +43,13 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The outbox: leases, retries, concurrency.
     pub delivery: DeliverySettings,
+    /// The SMTP server email goes through (`TOCSIN_SMTP__HOST`, `__PORT`, `__TLS`
+    /// none|starttls|tls, `__USERNAME`, `__PASSWORD`, `__FROM`); email is off until a host is set.
+    pub smtp: crate::delivery::channels::email::SmtpSettings,
+    /// The SMS gateway (`TOCSIN_SMS__PROVIDER` vonage|twilio|clickatell|generic|email_gateway,
+    /// an optional `__FALLBACK`, and each provider's credentials, e.g. `TOCSIN_SMS__TWILIO__ACCOUNT_SID`);
+    /// SMS is off until a provider is set.
+    pub sms: crate::delivery::channels::sms::SmsSettings,
 }
 
 /// Log output.
@@ -150,6 +157,8 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             http: HttpSettings::default(),
             delivery: DeliverySettings::default(),
+            smtp: Default::default(),
+            sms: Default::default(),
         }
     }
 }

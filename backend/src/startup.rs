@@ -13,6 +13,8 @@ use secrecy::ExposeSecret;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::delivery::channels::email::EmailChannel;
+use crate::delivery::channels::sms::SmsChannel;
 use crate::delivery::dispatcher::{Dispatcher, DispatcherConfig};
 use crate::delivery::outbound::{OutboundClient, OutboundPolicy};
 use crate::delivery::retry::RetryPolicy;
@@ -137,7 +139,20 @@ fn start_dispatcher(settings: &Settings, store: Store) -> anyhow::Result<Dispatc
         retry: Default::default(),
         default_retry: retry,
     };
-    Ok(Dispatcher::start(store, Channels::new(outbound), config))
+    let email = EmailChannel::new(&settings.smtp).map_err(|e| anyhow::anyhow!("smtp: {e}"))?;
+    // Provider APIs come from the configuration, not from users: they may live
+    // on an internal network, so the SSRF guard does not apply to them.
+    let trusted = OutboundPolicy::parse(&["0.0.0.0/0".into(), "::/0".into()]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let providers = OutboundClient::new(trusted, Duration::from_millis(d.http_timeout_ms))?;
+    let mut sms_settings = settings.sms.clone();
+    sms_settings.public_url = settings.public_url();
+    let sms = SmsChannel::new(&sms_settings, providers, email.clone()).map_err(|e| anyhow::anyhow!("sms: {e}"))?;
+    for (medium, configured) in [("email", email.is_some()), ("sms", sms.is_some())] {
+        if !configured {
+            tracing::warn!(medium, "not configured: deliveries over it will fail with a message saying so");
+        }
+    }
+    Ok(Dispatcher::start(store, Channels::new(outbound, email, sms), config))
 }
 
 /// Migrations, the JWT signing key and the first admin, under the schema lock on

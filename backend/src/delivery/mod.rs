@@ -8,5 +8,6 @@ pub(crate) mod fake_http;
 pub mod intake;
 pub mod message;
 pub mod outbound;
+pub mod receipts;
 pub mod retry;
 pub mod send;

@@ -1,6 +1,8 @@
 //! Picks the channel for a message's medium.
 
 use super::channels::chat::ChatChannel;
+use super::channels::email::EmailChannel;
+use super::channels::sms::SmsChannel;
 use super::channels::webhook::WebhookChannel;
 use super::message::{Outcome, OutgoingMessage};
 use super::outbound::OutboundClient;
@@ -10,11 +12,15 @@ use crate::domain::media::Medium;
 pub struct Channels {
     webhook: WebhookChannel,
     chat: ChatChannel,
+    email: Option<EmailChannel>,
+    sms: Option<SmsChannel>,
 }
 
 impl Channels {
-    pub fn new(outbound: OutboundClient) -> Self {
-        Self { webhook: WebhookChannel::new(outbound.clone()), chat: ChatChannel::new(outbound) }
+    /// `outbound` is for user-supplied URLs (guarded); email and SMS are `None`
+    /// when their provider is not configured.
+    pub fn new(outbound: OutboundClient, email: Option<EmailChannel>, sms: Option<SmsChannel>) -> Self {
+        Self { webhook: WebhookChannel::new(outbound.clone()), chat: ChatChannel::new(outbound), email, sms }
     }
 
     /// Sends one message. A medium whose provider is not configured fails with a
@@ -27,11 +33,17 @@ impl Channels {
             Medium::Inbox => {
                 Outcome::Delivered { provider_id: None, detail: format!("in the inbox of {}", message.address) }
             }
-            Medium::Email => Outcome::Failed {
-                error: "email is not configured on this server (smtp settings, TOCSIN_SMTP__HOST)".into(),
+            Medium::Email => match &self.email {
+                Some(email) => email.send(message).await,
+                None => Outcome::Failed {
+                    error: "email is not configured on this server (smtp settings, TOCSIN_SMTP__HOST)".into(),
+                },
             },
-            Medium::Sms => Outcome::Failed {
-                error: "no SMS provider is configured on this server (sms settings, TOCSIN_SMS__PROVIDER)".into(),
+            Medium::Sms => match &self.sms {
+                Some(sms) => sms.send(message).await,
+                None => Outcome::Failed {
+                    error: "no SMS provider is configured on this server (sms settings, TOCSIN_SMS__PROVIDER)".into(),
+                },
             },
         }
     }

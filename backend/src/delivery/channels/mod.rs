@@ -2,6 +2,8 @@
 //! HTTP answers to delivery outcomes they share.
 
 pub mod chat;
+pub mod email;
+pub mod sms;
 pub mod webhook;
 
 use super::message::Outcome;
