@@ -330,7 +330,7 @@ fn hmac_matches<M: Mac + KeyInit>(key: &[u8], message: &[u8], tag: &[u8]) -> boo
 
 /// Hex in either case; `None` for odd lengths or other characters.
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |b: u8| (b as char).to_digit(16);
