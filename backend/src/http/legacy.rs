@@ -50,6 +50,24 @@ pub fn recognise(path: &str, lenient: bool) -> Option<LegacyRoute> {
     }
 }
 
+/// A provider callback route of RedFlash's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callback {
+    Ack,
+    Inbound,
+}
+
+/// Recognises `…/ack/` and `…/inbound/`, with or without the slash or a prefix.
+pub fn recognise_callback(path: &str) -> Option<Callback> {
+    static PATTERN: OnceLock<Option<Regex>> = OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| Regex::new(r"^(?:/.*?)?/+(?P<kind>ack|inbound)/*$").ok()).as_ref()?;
+    match pattern.captures(path)?.name("kind").map(|k| k.as_str()) {
+        Some("ack") => Some(Callback::Ack),
+        Some("inbound") => Some(Callback::Inbound),
+        _ => None,
+    }
+}
+
 #[derive(Serialize)]
 struct Message<'a> {
     message: &'a str,
@@ -240,6 +258,15 @@ mod tests {
         assert_eq!(recognise("/contacts/ana", true), None);
         assert_eq!(recognise("/contact/a.b/", true), None);
         assert_eq!(recognise("/api/v1/contacts", true), None);
+    }
+
+    #[test]
+    fn callback_paths_are_recognised() {
+        assert_eq!(recognise_callback("/ack/"), Some(Callback::Ack));
+        assert_eq!(recognise_callback("/ack"), Some(Callback::Ack));
+        assert_eq!(recognise_callback("/prefix/inbound/"), Some(Callback::Inbound));
+        assert_eq!(recognise_callback("/acknowledge"), None);
+        assert_eq!(recognise_callback("/api/v1/notifications/x/acknowledge"), None);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod openapi;
 pub mod operators;
+pub mod receipts;
 pub mod session;
 pub mod state;
 
@@ -69,6 +70,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(notifications::resolve_notification)
             .service(deliveries::replay_delivery)
             .service(deliveries::test_destination)
+            .service(receipts::twilio_receipt)
+            .service(receipts::vonage_receipt)
+            .service(receipts::vonage_receipt_by_get)
             .service(media::list_media)
             .service(api_keys::list_api_keys)
             .service(api_keys::create_api_key)
@@ -89,6 +93,11 @@ pub async fn fallback(state: web::Data<state::AppState>, req: HttpRequest, body:
     let lenient = req.method() == actix_web::http::Method::POST
         || carries_key(req.query_string().as_bytes())
         || carries_key(&body);
+    match legacy::recognise_callback(req.path()) {
+        Some(legacy::Callback::Ack) => return receipts::legacy_ack(state, req, body).await,
+        Some(legacy::Callback::Inbound) => return receipts::legacy_inbound(state, req, body).await,
+        None => {}
+    }
     match legacy::recognise(req.path(), lenient) {
         Some(route) => legacy::serve(state, req, route, body).await,
         None => actix_web::ResponseError::error_response(&ApiError::not_found(format!(

@@ -24,6 +24,7 @@ use tocsin_types::ErrorBody;
         (name = "events", description = "Named notifications with targets and templates"),
         (name = "firing", description = "Firing events and notifying contacts or groups"),
         (name = "notifications", description = "What was fired, who it reached, acknowledging it"),
+        (name = "receipts", description = "Delivery receipts posted by SMS providers"),
         (name = "media", description = "Supported delivery media"),
         (name = "api-keys", description = "Keys for scripts and monitoring systems"),
         (name = "operators", description = "Accounts of the web app"),

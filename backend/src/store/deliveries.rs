@@ -211,14 +211,20 @@ pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Re
                     no_lease,
                 ))
                 .execute(conn)?,
-            AttemptResult::Sent { provider_id, .. } => diesel::update(target)
-                .set((
-                    deliveries::status.eq("sent"),
-                    deliveries::sent_at.eq(Some(u.at)),
-                    deliveries::provider_message_id.eq(provider_id),
-                    no_lease,
-                ))
-                .execute(conn)?,
+            AttemptResult::Sent { provider_id, .. } => {
+                let n = diesel::update(target)
+                    .set((
+                        deliveries::status.eq("sent"),
+                        deliveries::sent_at.eq(Some(u.at)),
+                        deliveries::provider_message_id.eq(provider_id),
+                        no_lease,
+                    ))
+                    .execute(conn)?;
+                if let (1, Some(pid)) = (n, provider_id) {
+                    super::receipts::apply_early(conn, u.delivery_id, pid)?;
+                }
+                n
+            }
             AttemptResult::Retry { due_at, error } => {
                 let n = diesel::update(target)
                     .set((

@@ -27,6 +27,7 @@ pub mod instance;
 mod migrate;
 pub mod notifications;
 pub mod operators;
+pub mod receipts;
 pub mod schema;
 
 use std::time::Duration;

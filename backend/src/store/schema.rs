@@ -184,6 +184,9 @@ diesel::table! {
         provider -> Text,
         delivery_id -> Nullable<BigInt>,
         raw -> Text,
+        provider_ref -> Nullable<Text>,
+        status -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }
 

@@ -21,5 +21,6 @@ mod keys;
 mod operators;
 mod redflash;
 mod sink;
+mod sms;
 mod smtp;
 mod system;

@@ -24,6 +24,7 @@ pub struct Sink {
     script: Arc<Mutex<VecDeque<u16>>>,
     stall: watch::Sender<bool>,
     stall_after: Arc<Mutex<Option<usize>>>,
+    body: Arc<Mutex<Option<String>>>,
 }
 
 impl Sink {
@@ -31,7 +32,14 @@ impl Sink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let (stall, _) = watch::channel(false);
-        let sink = Sink { url, received: Arc::default(), script: Arc::default(), stall, stall_after: Arc::default() };
+        let sink = Sink {
+            url,
+            received: Arc::default(),
+            script: Arc::default(),
+            stall,
+            stall_after: Arc::default(),
+            body: Arc::default(),
+        };
         let server = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -52,6 +60,11 @@ impl Sink {
     /// While stalled, requests are read and recorded but never answered.
     pub fn set_stalled(&self, stalled: bool) {
         self.stall.send_replace(stalled);
+    }
+
+    /// Answers with this JSON body; `{n}` becomes the request's number (1, 2, …).
+    pub fn json_body(&self, body: &str) {
+        *self.body.lock().unwrap() = Some(body.to_owned());
     }
 
     /// Answers the first `n` requests, then stalls every later one.
@@ -115,7 +128,12 @@ impl Sink {
                 }
             }
             let status = self.script.lock().unwrap().pop_front().unwrap_or(200);
-            let response = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok");
+            let (kind, text) = match self.body.lock().unwrap().as_ref() {
+                Some(body) => ("application/json", body.replace("{n}", &count.to_string())),
+                None => ("text/plain", "ok".to_owned()),
+            };
+            let response =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: {kind}\r\n\r\n{text}", text.len());
             reader.get_mut().write_all(response.as_bytes()).await?;
         }
     }

@@ -1,0 +1,139 @@
+//! SMS through a fake Vonage on loopback, and its receipts on `/ack/`.
+
+use rand::seq::SliceRandom;
+use serde_json::{json, Value};
+use tocsin_server::delivery::channels::sms::SmsProvider;
+
+use crate::firing::wait_for_notification;
+use crate::helpers::{spawn_with, test_settings, Backend, TestApp, TestDb};
+use crate::sink::Sink;
+
+const VONAGE_OK: &str = r#"{"message-count":"1","messages":[{"to":"x","message-id":"MSG-{n}","status":"0"}]}"#;
+
+async fn app_with_vonage(backend: Backend, gateway: &Sink) -> TestApp {
+    let (db, url) = TestDb::create(backend).await;
+    let mut settings = test_settings(&url);
+    settings.sms.provider = Some(SmsProvider::Vonage);
+    settings.sms.vonage.base_url = gateway.url.clone();
+    settings.sms.vonage.api_key = "key".into();
+    settings.sms.vonage.api_secret = "secret".into();
+    spawn_with(backend, db, settings).await
+}
+
+async fn sms_contacts(app: &TestApp, n: usize) {
+    let mut members = Vec::new();
+    for i in 0..n {
+        let slug = format!("p{i}");
+        app.create_contact(&slug).await;
+        let phone = format!("+1650253{:04}", i);
+        app.post(
+            &format!("/api/v1/contacts/{slug}/destinations"),
+            json!({"medium": "sms", "settings": {"phone": phone}}),
+        )
+        .await
+        .expect(201);
+        members.push(slug);
+    }
+    app.post("/api/v1/groups", json!({"slug": "phones", "name": "Phones", "members": members})).await.expect(201);
+}
+
+async fn ack(app: &TestApp, form: &str) -> (u16, String) {
+    let res = app
+        .client
+        .post(app.url("/ack/"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn statuses(n: &Value) -> Vec<String> {
+    n["deliveries"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn an_sms_is_sent_and_its_receipt_moves_it_forward_never_back(backend: Backend) {
+    let gateway = Sink::start().await;
+    gateway.json_body(VONAGE_OK);
+    let app = app_with_vonage(backend, &gateway).await;
+    sms_contacts(&app, 1).await;
+    let fired = app.post("/api/v1/contacts/p0/notify", json!({"message": "disk full"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    let request = &gateway.wait_for(1).await[0];
+    assert_eq!(request.path, "/sms/json");
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
+    assert_eq!(form["to"], "16502530000");
+    assert_eq!(form["text"], "disk full");
+    let n = wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "sent").await;
+    let delivery = &n["deliveries"][0];
+    assert_eq!(delivery["provider_message_id"], "MSG-1");
+    assert_eq!(form["client-ref"], format!("tocsin-{}", delivery["id"]));
+
+    let receipt = format!("client-ref=tocsin-{}&messageId=MSG-1&status=delivered&err-code=0", delivery["id"]);
+    assert_eq!(ack(&app, &receipt).await, (200, "OK".into()));
+    // A late, contradicting receipt is recorded but changes nothing.
+    let late = format!("client-ref=tocsin-{}&messageId=MSG-1&status=failed&err-code=99", delivery["id"]);
+    assert_eq!(ack(&app, &late).await.0, 200);
+    let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
+    assert_eq!(statuses(&n), ["delivered"]);
+    let receipts = n["deliveries"][0]["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "receipt").count();
+    assert_eq!(receipts, 2);
+    // Receipts that match nothing or cannot be read are still answered 200 OK.
+    assert_eq!(ack(&app, "client-ref=tocsin-999999&status=delivered&err-code=0").await, (200, "OK".into()));
+    assert_eq!(ack(&app, "garbage=%ZZ").await, (200, "OK".into()));
+    assert_eq!(app.client.get(app.url("/ack/?apiMsgId=nope&status=004")).send().await.unwrap().status(), 200);
+}
+
+async fn shuffled_receipts_with_duplicates_end_at_the_furthest_state(backend: Backend) {
+    let gateway = Sink::start().await;
+    gateway.json_body(VONAGE_OK);
+    let app = app_with_vonage(backend, &gateway).await;
+    sms_contacts(&app, 6).await;
+    let fired = app.post("/api/v1/groups/phones/notify", json!({"message": "all hands"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    let n = wait_for_notification(&app, id, |n| statuses(n).iter().all(|s| s == "sent")).await;
+    let mut receipts = Vec::new();
+    for (i, d) in n["deliveries"].as_array().unwrap().iter().enumerate() {
+        let final_status = if i % 3 == 2 { "expired" } else { "delivered" };
+        for status in ["accepted", "buffered", final_status, final_status] {
+            receipts.push(format!("client-ref=tocsin-{}&status={status}&err-code=0", d["id"]));
+        }
+    }
+    receipts.shuffle(&mut rand::thread_rng());
+    for r in &receipts {
+        assert_eq!(ack(&app, r).await.0, 200);
+    }
+    let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
+    assert_eq!(n["counts"], json!({"delivered": 4, "expired": 2}), "{:#}", n["counts"]);
+}
+
+async fn a_receipt_that_beats_the_send_outcome_is_applied_when_the_id_is_known(backend: Backend) {
+    let gateway = Sink::start().await;
+    gateway.json_body(VONAGE_OK);
+    gateway.set_stalled(true);
+    let app = app_with_vonage(backend, &gateway).await;
+    sms_contacts(&app, 1).await;
+    let fired = app.post("/api/v1/contacts/p0/notify", json!({"message": "early"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    gateway.wait_for(1).await;
+    // The gateway has the message but has not answered: its receipt comes first.
+    assert_eq!(ack(&app, "messageId=MSG-1&status=delivered&err-code=0").await.0, 200);
+    assert_eq!(statuses(&app.get(&format!("/api/v1/notifications/{id}")).await.expect(200)), ["sending"]);
+    gateway.set_stalled(false);
+    wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "delivered").await;
+}
+
+macro_rules! both {
+    ($($name:ident),*) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Postgres).await } )* }
+    };
+}
+
+both!(
+    an_sms_is_sent_and_its_receipt_moves_it_forward_never_back,
+    shuffled_receipts_with_duplicates_end_at_the_furthest_state,
+    a_receipt_that_beats_the_send_outcome_is_applied_when_the_id_is_known
+);
