@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::delivery::channels::email::EmailChannel;
 use crate::delivery::channels::sms::SmsChannel;
 use crate::delivery::dispatcher::{Dispatcher, DispatcherConfig};
+use crate::delivery::intake::FireWriter;
 use crate::delivery::outbound::{OutboundClient, OutboundPolicy};
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::send::Channels;
@@ -62,6 +63,7 @@ impl Application {
         )
         .await?;
         let dispatcher = start_dispatcher(&settings, store.clone())?;
+        let store_for_fires = store.clone();
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -73,6 +75,7 @@ impl Application {
                 Duration::from_secs(settings.auth.login_lockout_seconds),
             )),
             metrics: metrics::Metrics::default(),
+            fires: FireWriter::start(store_for_fires, dispatcher.clone()),
             dispatcher,
             settings: Arc::new(settings),
         });

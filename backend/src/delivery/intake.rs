@@ -17,6 +17,8 @@ use crate::domain::sms;
 use crate::store::deliveries::{self, NewDelivery};
 use crate::store::idempotency::{self, StoredResponse};
 use crate::store::notifications::{self, NewNotification};
+use diesel::Connection;
+
 use crate::store::{contacts, directory, events, from_db_time, groups, now, DbConnection, Store, StoreError};
 
 /// What is being fired.
@@ -194,109 +196,187 @@ pub async fn dry_run(store: &Store, cmd: FireCommand) -> Result<DryRunResponse, 
         .await?
 }
 
-/// Stores a fire and hands its deliveries to the dispatcher. Answers only after
-/// the notification, its deliveries and the idempotency record are committed.
-pub async fn fire(store: &Store, dispatcher: &Dispatcher, cmd: FireCommand) -> Result<Accepted, FireError> {
-    if let Some(replayed) = replay_stored(store, &cmd).await? {
+/// What storing a fire needs to know about the dispatcher that will send it.
+#[derive(Debug, Clone)]
+pub struct FireContext {
+    token: String,
+    lease: chrono::Duration,
+    max_age: HashMap<&'static str, chrono::Duration>,
+}
+
+impl FireContext {
+    pub fn of(dispatcher: &Dispatcher) -> Self {
+        let max_age = crate::domain::media::Medium::ALL
+            .iter()
+            .map(|m| {
+                let age = chrono::Duration::from_std(dispatcher.config().retry_for(*m).max_age);
+                (m.as_str(), age.unwrap_or(chrono::Duration::days(1)))
+            })
+            .collect();
+        Self { token: dispatcher.token().to_owned(), lease: dispatcher.lease_until(now()) - now(), max_age }
+    }
+}
+
+/// What a stored fire gives back: the answer, and the deliveries to send once
+/// the transaction holding them is committed.
+pub type Stored = (Accepted, Vec<Job>);
+
+/// Stores one fire inside the caller's transaction. A refusal (unknown target,
+/// template error) is the inner `Err`; the outer one is a storage failure, which
+/// rolls this fire back.
+pub fn store_fire(conn: &mut DbConnection, cmd: &FireCommand, ctx: &FireContext) -> Result<Result<Stored, FireError>, StoreError> {
+    let p = match prepare(conn, cmd) {
+        Ok(p) => p,
+        Err(FireError::Store(e)) => return Err(e),
+        Err(e) => return Ok(Err(e)),
+    };
+    if let (Some(event_id), Some(key)) = (p.event_id, &cmd.dedup_key) {
+        if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
+            let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
+            notifications::add_timeline(conn, open.id, None, "attached", &detail)?;
+            let response = FireResponse { notification_id: open.public_id, deliveries: 0, skipped: vec![], attached: true };
+            remember(conn, cmd, 200, &response)?;
+            return Ok(Ok((Accepted::Attached(response), Vec::new())));
+        }
+    }
+    let at = now();
+    let row = notifications::insert(
+        conn,
+        &NewNotification {
+            public_id: public_id(),
+            event_id: p.event_id,
+            target_kind: p.origin.kind.into(),
+            target_slug: p.origin.slug.clone(),
+            severity: p.severity.clone(),
+            subject: p.subject.clone(),
+            body: p.body.clone(),
+            sms_text: p.sms_text.clone(),
+            args: serde_json::Value::Object(cmd.args.clone()).to_string(),
+            skipped: serde_json::to_string(&skipped(&p.resolution)).unwrap_or_else(|_| "[]".into()),
+            dedup_key: cmd.dedup_key.clone(),
+            raised_by: cmd.raised_by.clone(),
+            created_at: at,
+        },
+    )?;
+    let new_rows: Vec<NewDelivery> = p
+        .resolution
+        .recipients
+        .iter()
+        .map(|r| leased_row(row.id, r, &p.settings, at, at + ctx.lease, &ctx.token, ctx.max_age.get(r.medium.as_str()).copied()))
+        .collect();
+    let inserted = deliveries::insert_many(conn, &new_rows)?;
+    let response = FireResponse {
+        notification_id: row.public_id.clone(),
+        deliveries: i64::try_from(inserted.len()).unwrap_or(i64::MAX),
+        skipped: skipped(&p.resolution),
+        attached: false,
+    };
+    remember(conn, cmd, 201, &response)?;
+    let context = Arc::new(MessageContext {
+        notification_pk: row.id,
+        notification_id: row.public_id,
+        event: p.event_id.map(|_| p.origin.slug.clone()),
+        severity: row.severity,
+        subject: row.subject,
+        body: row.body,
+        sms_text: row.sms_text,
+        created_at: from_db_time(row.created_at),
+    });
+    let jobs = inserted.into_iter().map(|row| Job { row, context: context.clone() }).collect();
+    Ok(Ok((Accepted::Created(response), jobs)))
+}
+
+/// Stores a fire (through the group-commit writer) and hands its deliveries to
+/// the dispatcher. Answers only after the notification, its deliveries and the
+/// idempotency record are committed.
+pub async fn fire(writer: &FireWriter, cmd: FireCommand) -> Result<Accepted, FireError> {
+    if let Some(replayed) = replay_stored(&writer.store, &cmd).await? {
         return Ok(replayed);
     }
     let (idempotency, retry_shell) = (cmd.idempotency.clone(), FireCommand { idempotency: None, ..cmd.clone() });
-    let token = dispatcher.token().to_owned();
-    let lease = dispatcher.lease_until(now()) - now();
-    let max_age: HashMap<_, _> = crate::domain::media::Medium::ALL
-        .iter()
-        .map(|m| {
-            (
-                m.as_str(),
-                chrono::Duration::from_std(dispatcher.config().retry_for(*m).max_age)
-                    .unwrap_or(chrono::Duration::days(1)),
-            )
-        })
-        .collect();
-    let outcome = store
-        .write(move |conn| {
-            let p = match prepare(conn, &cmd) {
-                Ok(p) => p,
-                Err(e) => return Ok(Err(e)),
-            };
-            if let (Some(event_id), Some(key)) = (p.event_id, &cmd.dedup_key) {
-                if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
-                    let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
-                    notifications::add_timeline(conn, open.id, None, "attached", &detail)?;
-                    let response = FireResponse {
-                        notification_id: open.public_id,
-                        deliveries: 0,
-                        skipped: vec![],
-                        attached: true,
-                    };
-                    remember(conn, &cmd, 200, &response)?;
-                    return Ok(Ok((Accepted::Attached(response), Vec::new())));
-                }
-            }
-            let at = now();
-            let row = notifications::insert(
-                conn,
-                &NewNotification {
-                    public_id: public_id(),
-                    event_id: p.event_id,
-                    target_kind: p.origin.kind.into(),
-                    target_slug: p.origin.slug.clone(),
-                    severity: p.severity.clone(),
-                    subject: p.subject.clone(),
-                    body: p.body.clone(),
-                    sms_text: p.sms_text.clone(),
-                    args: serde_json::Value::Object(cmd.args.clone()).to_string(),
-                    skipped: serde_json::to_string(&skipped(&p.resolution)).unwrap_or_else(|_| "[]".into()),
-                    dedup_key: cmd.dedup_key.clone(),
-                    raised_by: cmd.raised_by.clone(),
-                    created_at: at,
-                },
-            )?;
-            let new_rows: Vec<NewDelivery> = p
-                .resolution
-                .recipients
-                .iter()
-                .map(|r| {
-                    leased_row(row.id, r, &p.settings, at, at + lease, &token, max_age.get(r.medium.as_str()).copied())
-                })
-                .collect();
-            let inserted = deliveries::insert_many(conn, &new_rows)?;
-            let response = FireResponse {
-                notification_id: row.public_id.clone(),
-                deliveries: i64::try_from(inserted.len()).unwrap_or(i64::MAX),
-                skipped: skipped(&p.resolution),
-                attached: false,
-            };
-            remember(conn, &cmd, 201, &response)?;
-            let context = Arc::new(MessageContext {
-                notification_pk: row.id,
-                notification_id: row.public_id,
-                event: p.event_id.map(|_| p.origin.slug.clone()),
-                severity: row.severity,
-                subject: row.subject,
-                body: row.body,
-                sms_text: row.sms_text,
-                created_at: from_db_time(row.created_at),
-            });
-            let jobs = inserted.into_iter().map(|row| Job { row, context: context.clone() }).collect();
-            Ok(Ok((Accepted::Created(response), jobs)))
-        })
-        .await;
-    match outcome {
-        Ok(Ok((accepted, jobs))) => {
-            dispatcher.hand_over(jobs);
+    match writer.submit(cmd).await {
+        Ok((accepted, jobs)) => {
+            writer.dispatcher.hand_over(jobs);
             Ok(accepted)
         }
-        Ok(Err(e)) => Err(e),
         // Two requests with the same key at once: the loser answers with the
         // winner's response, which is committed by now.
-        Err(StoreError::Conflict(_)) if idempotency.is_some() => {
+        Err(FireError::Store(StoreError::Conflict(_))) if idempotency.is_some() => {
             let retry = FireCommand { idempotency, ..retry_shell };
-            replay_stored(store, &retry)
+            replay_stored(&writer.store, &retry)
                 .await?
                 .ok_or_else(|| FireError::Store(StoreError::Conflict("concurrent request".into())))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
+    }
+}
+
+type Submission = (FireCommand, tokio::sync::oneshot::Sender<Result<Stored, FireError>>);
+
+/// Group commit: one task stores fires, taking whatever arrived while the last
+/// commit was being written to disk into the next transaction, each fire in a
+/// savepoint of its own so that one failing fire does not fail the others. An
+/// fsync costs milliseconds; shared by many fires, it stops limiting throughput,
+/// and every fire is still on disk before it is answered.
+#[derive(Clone)]
+pub struct FireWriter {
+    store: Store,
+    dispatcher: Dispatcher,
+    queue: tokio::sync::mpsc::Sender<Submission>,
+}
+
+/// Most fires one transaction takes.
+const MAX_BATCH: usize = 256;
+
+impl FireWriter {
+    pub fn start(store: Store, dispatcher: Dispatcher) -> Self {
+        let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run_writer(store.clone(), dispatcher.clone(), receiver));
+        Self { store, dispatcher, queue }
+    }
+
+    async fn submit(&self, cmd: FireCommand) -> Result<Stored, FireError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || FireError::Store(StoreError::Unavailable("the fire writer has stopped".into()));
+        self.queue.send((cmd, reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run_writer(store: Store, dispatcher: Dispatcher, mut receiver: tokio::sync::mpsc::Receiver<Submission>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let submissions = std::mem::take(&mut batch);
+        let ctx = FireContext::of(&dispatcher);
+        let (commands, replies): (Vec<FireCommand>, Vec<_>) = submissions.into_iter().unzip();
+        let outcome = store
+            .write(move |conn| {
+                let mut results = Vec::with_capacity(commands.len());
+                for cmd in &commands {
+                    // A savepoint per fire: a storage error undoes this fire only.
+                    let one = conn.transaction::<_, StoreError, _>(|c| match store_fire(c, cmd, &ctx)? {
+                        Ok(stored) => Ok(Ok(stored)),
+                        Err(refusal) => Ok(Err(refusal)),
+                    });
+                    results.push(one.unwrap_or_else(|e| Err(FireError::Store(e))));
+                }
+                Ok(results)
+            })
+            .await;
+        match outcome {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, fires = replies.len(), "storing fires failed");
+                let message = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(FireError::Store(StoreError::Unavailable(message.clone()))));
+                }
+            }
+        }
     }
 }
 

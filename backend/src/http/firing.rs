@@ -159,7 +159,7 @@ async fn run(state: &AppState, cmd: FireCommand, dry_run: bool) -> Result<HttpRe
     if dry_run {
         return Ok(HttpResponse::Ok().json(intake::dry_run(&state.store, cmd).await?));
     }
-    Ok(match intake::fire(&state.store, &state.dispatcher, cmd).await? {
+    Ok(match intake::fire(&state.fires, cmd).await? {
         Accepted::Created(response) => HttpResponse::Created().json(response),
         Accepted::Attached(response) => HttpResponse::Ok().json(response),
         Accepted::Replayed { status, body } => {

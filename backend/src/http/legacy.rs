@@ -175,7 +175,7 @@ pub async fn serve(state: Data<AppState>, req: HttpRequest, route: LegacyRoute, 
         raised_by: caller.actor(),
         idempotency: None,
     };
-    match intake::fire(&state.store, &state.dispatcher, cmd).await {
+    match intake::fire(&state.fires, cmd).await {
         Ok(Accepted::Created(r) | Accepted::Attached(r)) => {
             answer(StatusCode::CREATED, &AcceptedBody { message: "OK", notification_id: &r.notification_id })
         }

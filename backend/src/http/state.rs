@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::delivery::dispatcher::Dispatcher;
+use crate::delivery::intake::FireWriter;
 use crate::domain::login_throttle::LoginThrottle;
 use crate::domain::tokens::TokenKeys;
 use crate::settings::Settings;
@@ -17,4 +18,5 @@ pub struct AppState {
     pub login_throttle: Mutex<LoginThrottle>,
     pub metrics: Metrics,
     pub dispatcher: Dispatcher,
+    pub fires: FireWriter,
 }
