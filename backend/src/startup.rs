@@ -62,7 +62,8 @@ impl Application {
             },
         )
         .await?;
-        let dispatcher = start_dispatcher(&settings, store.clone())?;
+        let delivery_metrics = crate::delivery::metrics::DeliveryMetrics::default();
+        let dispatcher = start_dispatcher(&settings, store.clone(), delivery_metrics.clone())?;
         let store_for_fires = store.clone();
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
@@ -74,7 +75,7 @@ impl Application {
                 settings.auth.login_max_failures,
                 Duration::from_secs(settings.auth.login_lockout_seconds),
             )),
-            metrics: metrics::Metrics::default(),
+            metrics: metrics::Metrics::new(&delivery_metrics),
             fires: FireWriter::start(store_for_fires, dispatcher.clone()),
             dispatcher,
             settings: Arc::new(settings),
@@ -115,7 +116,11 @@ impl Application {
     }
 }
 
-fn start_dispatcher(settings: &Settings, store: Store) -> anyhow::Result<Dispatcher> {
+fn start_dispatcher(
+    settings: &Settings,
+    store: Store,
+    delivery_metrics: crate::delivery::metrics::DeliveryMetrics,
+) -> anyhow::Result<Dispatcher> {
     let d = &settings.delivery;
     let policy = OutboundPolicy::parse(&settings.outbound_allow).map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
     let outbound = OutboundClient::new(policy, Duration::from_millis(d.http_timeout_ms))?;
@@ -141,6 +146,7 @@ fn start_dispatcher(settings: &Settings, store: Store) -> anyhow::Result<Dispatc
         concurrency,
         retry: Default::default(),
         default_retry: retry,
+        metrics: delivery_metrics,
     };
     let email = EmailChannel::new(&settings.smtp).map_err(|e| anyhow::anyhow!("smtp: {e}"))?;
     // Provider APIs come from the configuration, not from users: they may live

@@ -56,6 +56,7 @@ pub struct DispatcherConfig {
     pub concurrency: HashMap<Medium, usize>,
     pub retry: HashMap<Medium, RetryPolicy>,
     pub default_retry: RetryPolicy,
+    pub metrics: super::metrics::DeliveryMetrics,
 }
 
 impl DispatcherConfig {
@@ -181,6 +182,20 @@ async fn attempt(dispatcher: &Dispatcher, channels: &Channels, job: Job, medium:
         None => Outcome::Failed { error: format!("unknown medium '{}'", row.medium) },
     };
     let at = crate::store::now();
+    let outcome_label = match &outcome {
+        Outcome::Delivered { .. } => "delivered",
+        Outcome::Sent { .. } => "sent",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed { .. } => "failed",
+    };
+    let metrics = &dispatcher.config().metrics;
+    metrics
+        .attempts
+        .get_or_create(&super::metrics::AttemptLabels { medium: row.medium.clone(), outcome: outcome_label.into() })
+        .inc();
+    if row.attempts <= 1 {
+        metrics.accept_to_outcome.observe((at - row.queued_at).as_seconds_f64().max(0.0));
+    }
     let result = match outcome {
         Outcome::Delivered { provider_id, detail } => AttemptResult::Delivered { provider_id, detail },
         Outcome::Sent { provider_id, detail } => AttemptResult::Sent { provider_id, detail },

@@ -224,7 +224,11 @@ pub type Stored = (Accepted, Vec<Job>);
 /// Stores one fire inside the caller's transaction. A refusal (unknown target,
 /// template error) is the inner `Err`; the outer one is a storage failure, which
 /// rolls this fire back.
-pub fn store_fire(conn: &mut DbConnection, cmd: &FireCommand, ctx: &FireContext) -> Result<Result<Stored, FireError>, StoreError> {
+pub fn store_fire(
+    conn: &mut DbConnection,
+    cmd: &FireCommand,
+    ctx: &FireContext,
+) -> Result<Result<Stored, FireError>, StoreError> {
     let p = match prepare(conn, cmd) {
         Ok(p) => p,
         Err(FireError::Store(e)) => return Err(e),
@@ -234,7 +238,8 @@ pub fn store_fire(conn: &mut DbConnection, cmd: &FireCommand, ctx: &FireContext)
         if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
             let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
             notifications::add_timeline(conn, open.id, None, "attached", &detail)?;
-            let response = FireResponse { notification_id: open.public_id, deliveries: 0, skipped: vec![], attached: true };
+            let response =
+                FireResponse { notification_id: open.public_id, deliveries: 0, skipped: vec![], attached: true };
             remember(conn, cmd, 200, &response)?;
             return Ok(Ok((Accepted::Attached(response), Vec::new())));
         }
@@ -262,7 +267,17 @@ pub fn store_fire(conn: &mut DbConnection, cmd: &FireCommand, ctx: &FireContext)
         .resolution
         .recipients
         .iter()
-        .map(|r| leased_row(row.id, r, &p.settings, at, at + ctx.lease, &ctx.token, ctx.max_age.get(r.medium.as_str()).copied()))
+        .map(|r| {
+            leased_row(
+                row.id,
+                r,
+                &p.settings,
+                at,
+                at + ctx.lease,
+                &ctx.token,
+                ctx.max_age.get(r.medium.as_str()).copied(),
+            )
+        })
         .collect();
     let inserted = deliveries::insert_many(conn, &new_rows)?;
     let response = FireResponse {

@@ -7,6 +7,7 @@ pub mod dispatcher;
 pub(crate) mod fake_http;
 pub mod intake;
 pub mod message;
+pub mod metrics;
 pub mod outbound;
 pub mod receipts;
 pub mod retry;

@@ -42,6 +42,8 @@ pub struct Metrics {
     pool_size: Gauge,
     pool_available: Gauge,
     pool_max: Gauge,
+    queue: Family<QueueLabels, Gauge>,
+    oldest_due: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -49,9 +51,25 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    status: String,
+    medium: String,
+}
+
+impl Metrics {
+    /// The server's metrics, including the dispatcher's.
+    pub fn new(delivery: &crate::delivery::metrics::DeliveryMetrics) -> Self {
         let mut registry = Registry::with_prefix("tocsin");
+        delivery.register(&mut registry);
+        let queue = Family::<QueueLabels, Gauge>::default();
+        let oldest_due = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register("deliveries", "Deliveries not yet final, by status and medium", queue.clone());
+        registry.register(
+            "queue_oldest_due_seconds",
+            "How long the oldest due queued delivery has waited",
+            oldest_due.clone(),
+        );
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let (pool_size, pool_available, pool_max) = (Gauge::default(), Gauge::default(), Gauge::default());
@@ -60,7 +78,16 @@ impl Default for Metrics {
         registry.register("db_pool_connections", "Database connections open", pool_size.clone());
         registry.register("db_pool_idle", "Database connections open and idle", pool_available.clone());
         registry.register("db_pool_max", "Database connections allowed", pool_max.clone());
-        Self { registry: std::sync::Arc::new(registry), requests, latency, pool_size, pool_available, pool_max }
+        Self {
+            registry: std::sync::Arc::new(registry),
+            requests,
+            latency,
+            pool_size,
+            pool_available,
+            pool_max,
+            queue,
+            oldest_due,
+        }
     }
 }
 
@@ -106,6 +133,17 @@ pub async fn prometheus_metrics(state: web::Data<AppState>) -> Result<HttpRespon
     state.metrics.pool_size.set(as_gauge(status.size));
     state.metrics.pool_available.set(as_gauge(status.available));
     state.metrics.pool_max.set(as_gauge(status.max_size));
+    match state.store.read(crate::store::deliveries::queue_depth).await {
+        Ok((depth, oldest)) => {
+            state.metrics.queue.clear();
+            for (status, medium, n) in depth {
+                state.metrics.queue.get_or_create(&QueueLabels { status, medium }).set(n);
+            }
+            let age = oldest.map(|t| (crate::store::now() - t).as_seconds_f64().max(0.0)).unwrap_or(0.0);
+            state.metrics.oldest_due.set(age);
+        }
+        Err(e) => tracing::warn!(error = %e, "reading the queue for metrics failed"),
+    }
     let mut body = String::new();
     encode(&mut body, &state.metrics.registry).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))

@@ -152,6 +152,23 @@ pub fn renew_leases(conn: &mut DbConnection, token: &str, until: NaiveDateTime) 
     .execute(conn)?)
 }
 
+/// Deliveries not yet final by (status, medium), and when the oldest due
+/// queued one fell due.
+#[allow(clippy::type_complexity)]
+pub fn queue_depth(conn: &mut DbConnection) -> Result<(Vec<(String, String, i64)>, Option<NaiveDateTime>), StoreError> {
+    let depth = deliveries::table
+        .filter(deliveries::status.eq_any(["queued", "sending", "sent"]))
+        .group_by((deliveries::status, deliveries::medium))
+        .select((deliveries::status, deliveries::medium, diesel::dsl::count_star()))
+        .load::<(String, String, i64)>(conn)?;
+    let oldest = deliveries::table
+        .filter(deliveries::status.eq("queued"))
+        .filter(deliveries::due_at.le(super::now()))
+        .select(diesel::dsl::min(deliveries::due_at))
+        .first::<Option<NaiveDateTime>>(conn)?;
+    Ok((depth, oldest))
+}
+
 /// When the next row becomes claimable: the earliest due queued row or the
 /// earliest expiring lease, for sleeping until then.
 pub fn next_due(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StoreError> {

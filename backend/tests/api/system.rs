@@ -22,6 +22,21 @@ async fn health_readiness_and_metrics_answer_without_credentials(app: TestApp) {
     assert!(metrics.contains(r#"status="422""#));
     assert!(metrics.contains("tocsin_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("tocsin_db_pool_max 4"), "{metrics}");
+
+    // The queue and the dispatcher's work.
+    app.create_contact("ana").await;
+    app.post("/api/v1/contacts/ana/destinations", json!({"medium": "inbox", "settings": {"operator": "admin"}}))
+        .await
+        .expect(201);
+    let fired = app.post("/api/v1/contacts/ana/notify", json!({"message": "m"})).await.expect(201);
+    crate::firing::wait_for_notification(&app, fired["notification_id"].as_str().unwrap(), |n| {
+        n["deliveries"][0]["status"] == "delivered"
+    })
+    .await;
+    let metrics = client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"tocsin_delivery_attempts_total{medium="inbox",outcome="delivered"} 1"#), "{metrics}");
+    assert!(metrics.contains("tocsin_delivery_first_attempt_seconds_count 1"), "{metrics}");
+    assert!(metrics.contains("tocsin_queue_oldest_due_seconds 0"), "{metrics}");
 }
 
 async fn the_api_documentation_is_served(app: TestApp) {
