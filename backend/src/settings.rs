@@ -123,6 +123,11 @@ pub struct DeliverySettings {
     pub email_concurrency: usize,
     /// SMS gateway calls in flight at once (default 32).
     pub sms_concurrency: usize,
+    /// Resolved notifications older than this many days are deleted with their
+    /// deliveries (default 90; 0 keeps nothing once resolved).
+    pub retention_days: u64,
+    /// How often the retention purge runs, in milliseconds (default 3600000).
+    pub retention_interval_ms: u64,
 }
 
 impl Default for DeliverySettings {
@@ -139,6 +144,8 @@ impl Default for DeliverySettings {
             chat_concurrency: 64,
             email_concurrency: 16,
             sms_concurrency: 32,
+            retention_days: 90,
+            retention_interval_ms: 3_600_000,
         }
     }
 }

@@ -65,6 +65,11 @@ impl Application {
         let delivery_metrics = crate::delivery::metrics::DeliveryMetrics::default();
         let dispatcher = start_dispatcher(&settings, store.clone(), delivery_metrics.clone())?;
         let store_for_fires = store.clone();
+        crate::delivery::retention::start(
+            store.clone(),
+            Duration::from_secs(settings.delivery.retention_days.saturating_mul(86_400)),
+            Duration::from_millis(settings.delivery.retention_interval_ms),
+        );
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();

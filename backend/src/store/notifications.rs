@@ -301,3 +301,20 @@ fn to_dto(
         timeline,
     }
 }
+
+/// Deletes up to `batch` resolved notifications resolved before `before`, with
+/// their deliveries and timelines (by cascade). Small batches keep each
+/// transaction short next to live traffic. Returns how many went.
+pub fn purge_resolved(conn: &mut DbConnection, before: NaiveDateTime, batch: i64) -> Result<usize, StoreError> {
+    let ids: Vec<i64> = notifications::table
+        .filter(notifications::state.eq("resolved"))
+        .filter(notifications::resolved_at.lt(before))
+        .order(notifications::id.asc())
+        .limit(batch)
+        .select(notifications::id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(notifications::table.filter(notifications::id.eq_any(&ids))).execute(conn)?)
+}

@@ -313,3 +313,36 @@ async fn a_webhook_that_never_answers_does_not_hold_up_other_channels(app: TestA
     sink.set_stalled(false);
     wait_for_notification(&app, id, all_final).await;
 }
+
+async fn resolved_notifications_past_retention_are_purged(backend: crate::helpers::Backend) {
+    let (db, url) = crate::helpers::TestDb::create(backend).await;
+    let mut settings = crate::helpers::test_settings(&url);
+    settings.delivery.retention_days = 0;
+    settings.delivery.retention_interval_ms = 50;
+    let app = crate::helpers::spawn_with(backend, db, settings).await;
+    app.create_contact("ana").await;
+    app.post("/api/v1/contacts/ana/destinations", json!({"medium": "inbox", "settings": {"operator": "admin"}}))
+        .await
+        .expect(201);
+    let kept = app.post("/api/v1/contacts/ana/notify", json!({"message": "still open"})).await.expect(201);
+    let gone = app.post("/api/v1/contacts/ana/notify", json!({"message": "over"})).await.expect(201);
+    let gone_id = gone["notification_id"].as_str().unwrap();
+    wait_for_notification(&app, gone_id, all_final).await;
+    app.post(&format!("/api/v1/notifications/{gone_id}/resolve"), json!({})).await.expect(200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while app.get(&format!("/api/v1/notifications/{gone_id}")).await.status != 404 {
+        assert!(tokio::time::Instant::now() < deadline, "the resolved notification was never purged");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    app.get(&format!("/api/v1/notifications/{}", kept["notification_id"].as_str().unwrap())).await.expect(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_resolved_notifications_past_retention_are_purged() {
+    resolved_notifications_past_retention_are_purged(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_resolved_notifications_past_retention_are_purged() {
+    resolved_notifications_past_retention_are_purged(crate::helpers::Backend::Postgres).await;
+}
