@@ -43,6 +43,7 @@ pub enum AdminBootstrap {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
     pub admin: AdminBootstrap,
     pub database: String,
 }
@@ -85,6 +86,7 @@ impl Application {
             dispatcher,
             settings: Arc::new(settings),
         });
+        let shared_state = state.clone();
         let openapi = http::openapi::document();
         let body_limit = state.settings.http.max_body_bytes;
         let server = HttpServer::new(move || {
@@ -105,7 +107,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
-        Ok(Self { port, server, admin, database: url.redacted() })
+        Ok(Self { port, server, state: shared_state, admin, database: url.redacted() })
     }
 
     pub fn port(&self) -> u16 {
@@ -116,8 +118,12 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the server is stopped (SIGINT/SIGTERM or a handle), then
+    /// returns unfinished deliveries to the queue.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let outcome = self.server.await;
+        self.state.dispatcher.release(&self.state.store).await;
+        outcome
     }
 }
 

@@ -125,6 +125,17 @@ impl Dispatcher {
         }
     }
 
+    /// On shutdown: returns this instance's unfinished deliveries to the queue
+    /// (they are sent again by whoever claims them next; at-least-once).
+    pub async fn release(&self, store: &Store) {
+        let token = self.token().to_owned();
+        match store.write(move |c| deliveries::release_leases(c, &token)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "released unfinished deliveries to the queue"),
+            Err(e) => tracing::warn!(error = %e, "could not release deliveries; their leases will expire"),
+        }
+    }
+
     /// Something may have become due (a replay, a retry elsewhere).
     pub fn wake(&self) {
         self.inner.wake.notify_one();

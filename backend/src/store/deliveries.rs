@@ -169,6 +169,20 @@ pub fn queue_depth(conn: &mut DbConnection) -> Result<(Vec<(String, String, i64)
     Ok((depth, oldest))
 }
 
+/// Gives back every row leased to `token`, due at once: what a stopping
+/// instance does so that another (or its successor) need not wait for leases.
+pub fn release_leases(conn: &mut DbConnection, token: &str) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        deliveries::table.filter(deliveries::lease_token.eq(token)).filter(deliveries::status.eq("sending")),
+    )
+    .set((
+        deliveries::status.eq("queued"),
+        deliveries::lease_until.eq(None::<NaiveDateTime>),
+        deliveries::lease_token.eq(None::<String>),
+    ))
+    .execute(conn)?)
+}
+
 /// When the next row becomes claimable: the earliest due queued row or the
 /// earliest expiring lease, for sleeping until then.
 pub fn next_due(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StoreError> {
