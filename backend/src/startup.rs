@@ -65,6 +65,9 @@ impl Application {
         .await?;
         let delivery_metrics = crate::delivery::metrics::DeliveryMetrics::default();
         let dispatcher = start_dispatcher(&settings, store.clone(), delivery_metrics.clone())?;
+        if url.backend == store::Backend::Postgres {
+            crate::delivery::wakeup::spawn_listener(url.target.clone(), dispatcher.clone());
+        }
         let store_for_fires = store.clone();
         crate::delivery::retention::start(
             store.clone(),

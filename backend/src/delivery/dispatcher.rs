@@ -21,7 +21,7 @@ use super::send::Channels;
 use crate::domain::media::Medium;
 use crate::store::deliveries::{self, AttemptResult, DeliveryRow, OutcomeUpdate};
 use crate::store::schema::{events, notifications};
-use crate::store::{from_db_time, Store};
+use crate::store::{from_db_time, Store, StoreError};
 
 /// What every delivery of one notification shares.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +249,10 @@ async fn run_recorder(dispatcher: Dispatcher, store: Store, mut outcomes: mpsc::
                             in_flight.remove(&u.delivery_id);
                         }
                     }
+                    // A retry may fall due before the claimer's current sleep ends.
+                    if updates.iter().any(|u| matches!(u.result, AttemptResult::Retry { .. })) {
+                        dispatcher.wake();
+                    }
                     break;
                 }
                 Err(e) => {
@@ -273,19 +277,14 @@ async fn run_claimer(dispatcher: Dispatcher, store: Store) {
         let claimed = store
             .read(move |c| {
                 let rows = deliveries::claim_due(c, now, until, &token, limit)?;
-                let contexts = load_contexts(c, &rows)?;
-                Ok((rows, contexts))
+                let claimed = rows.len();
+                Ok((claimed, load_jobs(c, rows)?))
             })
             .await;
         let full = match claimed {
-            Ok((rows, contexts)) => {
-                let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
-                let jobs = rows
-                    .into_iter()
-                    .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
-                    .collect();
+            Ok((claimed, jobs)) => {
                 dispatcher.hand_over(jobs);
-                full
+                i64::try_from(claimed).unwrap_or(i64::MAX) >= limit
             }
             Err(e) => {
                 tracing::error!(error = %e, "claiming due deliveries failed");
@@ -324,11 +323,20 @@ async fn run_renewer(dispatcher: Dispatcher, store: Store) {
     }
 }
 
+/// Rows with their notifications' message parts, ready to send.
+pub fn load_jobs(conn: &mut crate::store::DbConnection, rows: Vec<DeliveryRow>) -> Result<Vec<Job>, StoreError> {
+    let contexts = load_contexts(conn, &rows)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
+        .collect())
+}
+
 /// The shared message parts of the claimed rows' notifications.
 pub fn load_contexts(
     conn: &mut crate::store::DbConnection,
     rows: &[DeliveryRow],
-) -> Result<HashMap<i64, Arc<MessageContext>>, crate::store::StoreError> {
+) -> Result<HashMap<i64, Arc<MessageContext>>, StoreError> {
     let mut ids: Vec<i64> = rows.iter().map(|r| r.notification_id).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -263,20 +263,14 @@ pub fn store_fire(
             created_at: at,
         },
     )?;
+    let terms = LeaseTerms { at, until: at + ctx.lease, token: &ctx.token };
     let new_rows: Vec<NewDelivery> = p
         .resolution
         .recipients
         .iter()
         .map(|r| {
-            leased_row(
-                row.id,
-                r,
-                &p.settings,
-                at,
-                at + ctx.lease,
-                &ctx.token,
-                ctx.max_age.get(r.medium.as_str()).copied(),
-            )
+            let max_age = ctx.max_age.get(r.medium.as_str()).copied();
+            terms.row(row.id, Route::of_recipient(r, &p.settings), max_age, None)
         })
         .collect();
     let inserted = deliveries::insert_many(conn, &new_rows)?;
@@ -425,32 +419,64 @@ fn remember(
 
 /// A delivery row inserted already leased to this instance, in `sending`: the
 /// dispatcher gets it in memory, and only the outcome is written afterwards.
-fn leased_row(
-    notification_id: i64,
-    r: &plan::Recipient,
-    settings: &HashMap<i64, String>,
+/// Where one delivery goes.
+struct Route {
+    contact_id: Option<i64>,
+    destination_id: Option<i64>,
+    medium: String,
+    address: String,
+    path: String,
+    payload: String,
+}
+
+impl Route {
+    fn of_recipient(r: &plan::Recipient, settings: &HashMap<i64, String>) -> Route {
+        Route {
+            contact_id: Some(r.contact_id),
+            destination_id: Some(r.destination_id),
+            medium: r.medium.as_str().into(),
+            address: r.address.clone(),
+            path: plan::path_text(&r.path),
+            payload: settings.get(&r.destination_id).cloned().unwrap_or_else(|| "{}".into()),
+        }
+    }
+}
+
+/// How every row this instance inserts starts: already `sending`, leased to
+/// this instance, first attempt now — the fast path that needs no claim.
+struct LeaseTerms<'a> {
     at: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    token: &str,
-    max_age: Option<chrono::Duration>,
-) -> NewDelivery {
-    NewDelivery {
-        notification_id,
-        contact_id: Some(r.contact_id),
-        destination_id: Some(r.destination_id),
-        medium: r.medium.as_str().into(),
-        address: r.address.clone(),
-        path: plan::path_text(&r.path),
-        payload: settings.get(&r.destination_id).cloned().unwrap_or_else(|| "{}".into()),
-        status: "sending".into(),
-        attempts: 1,
-        due_at: at,
-        expires_at: at + max_age.unwrap_or(chrono::Duration::days(1)),
-        lease_until: Some(lease_until),
-        lease_token: Some(token.to_owned()),
-        replay_of: None,
-        queued_at: at,
-        sending_at: Some(at),
+    until: NaiveDateTime,
+    token: &'a str,
+}
+
+impl LeaseTerms<'_> {
+    fn row(
+        &self,
+        notification_id: i64,
+        route: Route,
+        max_age: Option<chrono::Duration>,
+        replay_of: Option<i64>,
+    ) -> NewDelivery {
+        let max_age = max_age.unwrap_or(chrono::Duration::days(1));
+        NewDelivery {
+            notification_id,
+            contact_id: route.contact_id,
+            destination_id: route.destination_id,
+            medium: route.medium,
+            address: route.address,
+            path: route.path,
+            payload: route.payload,
+            status: "sending".into(),
+            attempts: 1,
+            due_at: self.at,
+            expires_at: self.at + max_age,
+            lease_until: Some(self.until),
+            lease_token: Some(self.token.to_owned()),
+            replay_of,
+            queued_at: self.at,
+            sending_at: Some(self.at),
+        }
     }
 }
 
@@ -471,7 +497,7 @@ pub async fn replay(
 ) -> Result<(String, i64), FireError> {
     let token = dispatcher.token().to_owned();
     let lease = dispatcher.lease_until(now()) - now();
-    let max_age = dispatcher.config().default_retry.max_age;
+    let max_age = chrono::Duration::from_std(dispatcher.config().default_retry.max_age).ok();
     let (public_id, job) = store
         .write(move |conn| {
             let old = deliveries::get(conn, delivery_id)?;
@@ -482,32 +508,24 @@ pub async fn replay(
                 )));
             }
             let at = now();
-            let row = NewDelivery {
-                notification_id: old.notification_id,
+            let route = Route {
                 contact_id: old.contact_id,
                 destination_id: old.destination_id,
                 medium: old.medium.clone(),
                 address: old.address.clone(),
                 path: old.path.clone(),
                 payload: old.payload.clone(),
-                status: "sending".into(),
-                attempts: 1,
-                due_at: at,
-                expires_at: at + chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::days(1)),
-                lease_until: Some(at + lease),
-                lease_token: Some(token),
-                replay_of: Some(old.id),
-                queued_at: at,
-                sending_at: Some(at),
             };
+            let row = LeaseTerms { at, until: at + lease, token: &token }.row(
+                old.notification_id,
+                route,
+                max_age,
+                Some(old.id),
+            );
             let inserted = deliveries::insert_many(conn, &[row])?;
             notifications::add_timeline(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
-            let contexts = super::dispatcher::load_contexts(conn, &inserted)?;
-            let public_id = contexts.values().next().map(|c| c.notification_id.clone()).unwrap_or_default();
-            let jobs: Vec<Job> = inserted
-                .into_iter()
-                .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
-                .collect();
+            let jobs = super::dispatcher::load_jobs(conn, inserted)?;
+            let public_id = jobs.first().map(|j| j.context.notification_id.clone()).unwrap_or_default();
             Ok((public_id, jobs))
         })
         .await?;
@@ -527,7 +545,7 @@ pub async fn test_destination(
 ) -> Result<FireResponse, FireError> {
     let token = dispatcher.token().to_owned();
     let lease = dispatcher.lease_until(now()) - now();
-    let max_age = dispatcher.config().default_retry.max_age;
+    let max_age = chrono::Duration::from_std(dispatcher.config().default_retry.max_age).ok();
     let (response, jobs) = store
         .write(move |conn| {
             let (dest, contact_slug) = crate::store::destinations::get(conn, destination_id)?;
@@ -552,30 +570,17 @@ pub async fn test_destination(
                     created_at: at,
                 },
             )?;
-            let new_row = NewDelivery {
-                notification_id: row.id,
+            let route = Route {
                 contact_id: Some(dest.contact_id),
                 destination_id: Some(dest.id),
                 medium: dest.medium.clone(),
                 address: dest.address.clone(),
                 path: format!("test → contact {contact_slug} → {} {}", dest.medium, dest.address),
                 payload: dest.settings.clone(),
-                status: "sending".into(),
-                attempts: 1,
-                due_at: at,
-                expires_at: at + chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::days(1)),
-                lease_until: Some(at + lease),
-                lease_token: Some(token),
-                replay_of: None,
-                queued_at: at,
-                sending_at: Some(at),
             };
+            let new_row = LeaseTerms { at, until: at + lease, token: &token }.row(row.id, route, max_age, None);
             let inserted = deliveries::insert_many(conn, &[new_row])?;
-            let contexts = super::dispatcher::load_contexts(conn, &inserted)?;
-            let jobs: Vec<Job> = inserted
-                .into_iter()
-                .filter_map(|row| contexts.get(&row.notification_id).map(|c| Job { context: c.clone(), row }))
-                .collect();
+            let jobs = super::dispatcher::load_jobs(conn, inserted)?;
             let response =
                 FireResponse { notification_id: row.public_id, deliveries: 1, skipped: vec![], attached: false };
             Ok((response, jobs))

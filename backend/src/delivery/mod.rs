@@ -13,3 +13,4 @@ pub mod receipts;
 pub mod retention;
 pub mod retry;
 pub mod send;
+pub mod wakeup;

@@ -112,13 +112,54 @@ pub fn form_fields(body: &[u8]) -> serde_json::Map<String, serde_json::Value> {
     fields
 }
 
+/// The fields of a request body as Django's `request.POST` saw them: a
+/// `multipart/form-data` body's text parts (file parts are not form fields),
+/// anything else parsed as URL-encoded whatever it claims to be. A malformed
+/// multipart body yields the fields read before the fault, so the caller
+/// answers as RedFlash would for the fields that are missing.
+pub async fn body_fields(req: &HttpRequest, body: &Bytes) -> serde_json::Map<String, serde_json::Value> {
+    let boundary = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    match boundary {
+        Some(boundary) => multipart_fields(body.clone(), boundary).await,
+        None => form_fields(body),
+    }
+}
+
+async fn multipart_fields(body: Bytes, boundary: String) -> serde_json::Map<String, serde_json::Value> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let mut fields = serde_json::Map::new();
+    while let Ok(Some(part)) = parts.next_field().await {
+        if part.file_name().is_some() {
+            continue;
+        }
+        let Some(name) = part.name().map(str::to_owned) else { continue };
+        match part.text().await {
+            Ok(text) => {
+                fields.insert(name, serde_json::Value::String(text));
+            }
+            Err(_) => break,
+        }
+    }
+    fields
+}
+
 fn field(fields: &serde_json::Map<String, serde_json::Value>, name: &str) -> Option<String> {
     fields.get(name).and_then(|v| v.as_str()).map(str::to_owned)
 }
 
 /// Serves one legacy request, checking in RedFlash's order.
-pub async fn serve(state: Data<AppState>, req: HttpRequest, route: LegacyRoute, body: Bytes) -> HttpResponse {
-    let form = form_fields(&body);
+pub async fn serve(
+    state: Data<AppState>,
+    req: HttpRequest,
+    route: LegacyRoute,
+    form: serde_json::Map<String, serde_json::Value>,
+) -> HttpResponse {
     let query = form_fields(req.query_string().as_bytes());
     // 1. The key: from the body first, then the query string.
     let key = field(&form, "api_key")

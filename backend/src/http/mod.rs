@@ -89,17 +89,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Everything no other route took: RedFlash's routes (which tolerate path
 /// prefixes, so they cannot be plain routes), else a 404 in the API's shape.
 pub async fn fallback(state: web::Data<state::AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let carries_key = |raw: &[u8]| legacy::form_fields(raw).contains_key("api_key");
+    let form = legacy::body_fields(&req, &body).await;
     let lenient = req.method() == actix_web::http::Method::POST
-        || carries_key(req.query_string().as_bytes())
-        || carries_key(&body);
+        || form.contains_key("api_key")
+        || legacy::form_fields(req.query_string().as_bytes()).contains_key("api_key");
     match legacy::recognise_callback(req.path()) {
         Some(legacy::Callback::Ack) => return receipts::legacy_ack(state, req, body).await,
         Some(legacy::Callback::Inbound) => return receipts::legacy_inbound(state, req, body).await,
         None => {}
     }
     match legacy::recognise(req.path(), lenient) {
-        Some(route) => legacy::serve(state, req, route, body).await,
+        Some(route) => legacy::serve(state, req, route, form).await,
         None => actix_web::ResponseError::error_response(&ApiError::not_found(format!(
             "no route for {} {}",
             req.method(),

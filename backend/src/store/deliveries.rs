@@ -172,7 +172,7 @@ pub fn queue_depth(conn: &mut DbConnection) -> Result<(Vec<(String, String, i64)
 /// Gives back every row leased to `token`, due at once: what a stopping
 /// instance does so that another (or its successor) need not wait for leases.
 pub fn release_leases(conn: &mut DbConnection, token: &str) -> Result<usize, StoreError> {
-    Ok(diesel::update(
+    let released = diesel::update(
         deliveries::table.filter(deliveries::lease_token.eq(token)).filter(deliveries::status.eq("sending")),
     )
     .set((
@@ -180,7 +180,25 @@ pub fn release_leases(conn: &mut DbConnection, token: &str) -> Result<usize, Sto
         deliveries::lease_until.eq(None::<NaiveDateTime>),
         deliveries::lease_token.eq(None::<String>),
     ))
-    .execute(conn)?)
+    .execute(conn)?;
+    if released > 0 {
+        announce_claimable(conn)?;
+    }
+    Ok(released)
+}
+
+/// The channel every instance LISTENs on (PostgreSQL) to hear that deliveries
+/// became claimable by anyone, instead of finding out at its next poll.
+pub const QUEUE_CHANNEL: &str = "tocsin_queue";
+
+/// Wakes the other instances sharing this database. PostgreSQL delivers the
+/// notice when the surrounding transaction commits, so nobody looks too early;
+/// SQLite has a single process, which wakes itself in memory.
+pub fn announce_claimable(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::connection::SimpleConnection::batch_execute(pg, &format!("NOTIFY {QUEUE_CHANNEL}"))?;
+    }
+    Ok(())
 }
 
 /// When the next row becomes claimable: the earliest due queued row or the

@@ -91,7 +91,7 @@ async fn an_inbox_fire_is_planned_delivered_and_acknowledged(app: TestApp) {
     app.get("/api/v1/notifications/0123456789abcdef0123456789abcdef").await.expect_error(404, "not_found");
 }
 
-async fn webhook_contact(app: &TestApp, sink: &Sink, settings: Value) -> i64 {
+pub async fn webhook_contact(app: &TestApp, sink: &Sink, settings: Value) -> i64 {
     app.create_contact("hook").await;
     let mut settings = settings;
     settings["url"] = json!(format!("{}/hook", sink.url));

@@ -53,7 +53,11 @@ pub fn postgres_base_url() -> String {
 /// A database of one test, removed when dropped.
 pub enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { name: String },
+    Postgres {
+        name: String,
+    },
+    /// A database another `TestDb` owns (a second instance on the same one).
+    Shared,
 }
 
 impl TestDb {

@@ -17,6 +17,7 @@ mod firing;
 mod groups;
 mod import;
 mod input;
+mod instances;
 mod keys;
 mod operators;
 mod redflash;

@@ -13,6 +13,7 @@ on_both_backends!(
     gets_describe_contacts_and_groups_to_read_keys,
     http_1_0_clients_get_a_content_length,
     legacy_webhooks_get_the_redflash_form_post,
+    multipart_bodies_are_read_like_forms,
 );
 
 /// POSTs a form body (or sends `method`) and returns status and the raw body.
@@ -259,6 +260,54 @@ async fn accepted_fires_answer_201_with_the_notification_id(app: TestApp) {
     // The web app's plural paths are never taken for RedFlash routes.
     let (status, _) = post(&app, "/contacts/demo-user/", &format!("api_key={k}&message=x")).await;
     assert_eq!(status, 404);
+}
+
+/// What `curl -F` sends: each field a part; a file part is not a form field.
+async fn multipart_bodies_are_read_like_forms(app: TestApp) {
+    let keys = directory(&app).await;
+    let boundary = "------------------------d74496d66958873e";
+    let part = |name: &str, value: &str| {
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    };
+    let body = [
+        part("api_key", &keys.send),
+        part("x", "<web1>"),
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"y\"; filename=\"y.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\nfrom a file\r\n"
+        ),
+        format!("--{boundary}--\r\n"),
+    ]
+    .concat();
+    let res = app
+        .client
+        .post(app.url("/event/server-overload/"))
+        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, 201, "{text}");
+    let n = app.get(&format!("/api/v1/notifications/{}", notification_id(&text))).await.expect(200);
+    assert_eq!(n["body"], "Test server overload event : &lt;web1&gt;", "the file part is not a field");
+
+    // The key in a multipart body lets a prefixed path through, like a form's.
+    let body =
+        [part("api_key", &keys.send), part("message", "multipart hello"), format!("--{boundary}--\r\n")].concat();
+    let res = app
+        .client
+        .post(app.url("/prefix//contact/demo-user"))
+        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let n =
+        app.get(&format!("/api/v1/notifications/{}", notification_id(&res.text().await.unwrap()))).await.expect(200);
+    assert_eq!(n["body"], "multipart hello");
 }
 
 async fn gets_describe_contacts_and_groups_to_read_keys(app: TestApp) {

@@ -1,4 +1,5 @@
-//! SMS through a fake Vonage on loopback, and its receipts on `/ack/`.
+//! SMS through fake Vonage, Twilio and Clickatell gateways on loopback, and
+//! their receipts on `/ack/` and `/api/v1/receipts/…`.
 
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
@@ -125,6 +126,113 @@ async fn a_receipt_that_beats_the_send_outcome_is_applied_when_the_id_is_known(b
     wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "delivered").await;
 }
 
+const PUBLIC_URL: &str = "https://tocsin.example.com";
+const TWILIO_TOKEN: &str = "twilio-auth-token";
+
+async fn app_with(backend: Backend, configure: impl FnOnce(&mut tocsin_server::settings::Settings)) -> TestApp {
+    let (db, url) = TestDb::create(backend).await;
+    let mut settings = test_settings(&url);
+    settings.public_url = Some(PUBLIC_URL.into());
+    configure(&mut settings);
+    spawn_with(backend, db, settings).await
+}
+
+/// Twilio's scheme: base64 HMAC-SHA1 of the URL followed by every field's name
+/// and value in name order, keyed with the auth token.
+fn twilio_signature(url: &str, form: &[(&str, &str)]) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut fields = form.to_vec();
+    fields.sort();
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(TWILIO_TOKEN.as_bytes()).unwrap();
+    mac.update(url.as_bytes());
+    for (name, value) in fields {
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+async fn twilio_callback(app: &TestApp, form: &[(&str, &str)], signature: &str) -> u16 {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let res = app
+        .client
+        .post(app.url("/api/v1/receipts/twilio"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+async fn twilio_sends_with_a_status_callback_and_only_signed_callbacks_count(backend: Backend) {
+    let gateway = Sink::start().await;
+    gateway.json_body(r#"{"sid":"SM{n}","status":"queued","to":"+16502530000"}"#);
+    let app = app_with(backend, |s| {
+        s.sms.provider = Some(SmsProvider::Twilio);
+        s.sms.twilio.base_url = gateway.url.clone();
+        s.sms.twilio.account_sid = "AC0123".into();
+        s.sms.twilio.auth_token = TWILIO_TOKEN.into();
+        s.sms.twilio.from = "+15005550006".into();
+    })
+    .await;
+    sms_contacts(&app, 1).await;
+    let fired = app.post("/api/v1/contacts/p0/notify", json!({"message": "disk full"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    let request = &gateway.wait_for(1).await[0];
+    assert_eq!(request.path, "/2010-04-01/Accounts/AC0123/Messages.json");
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
+    assert_eq!(form["To"], "+16502530000");
+    assert_eq!(form["Body"], "disk full");
+    assert_eq!(form["StatusCallback"], format!("{PUBLIC_URL}/api/v1/receipts/twilio"));
+    let n = wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "sent").await;
+    assert_eq!(n["deliveries"][0]["provider_message_id"], "SM1");
+
+    let callback = format!("{PUBLIC_URL}/api/v1/receipts/twilio");
+    let delivered = [("MessageSid", "SM1"), ("MessageStatus", "delivered"), ("AccountSid", "AC0123")];
+    // A forged callback is refused and changes nothing.
+    let forged = twilio_signature(&callback, &[("MessageSid", "SM1"), ("MessageStatus", "failed")]);
+    assert_eq!(twilio_callback(&app, &delivered, &forged).await, 403);
+    assert_eq!(twilio_callback(&app, &delivered, "").await, 403);
+    assert_eq!(statuses(&app.get(&format!("/api/v1/notifications/{id}")).await.expect(200)), ["sent"]);
+    assert_eq!(twilio_callback(&app, &delivered, &twilio_signature(&callback, &delivered)).await, 200);
+    assert_eq!(statuses(&app.get(&format!("/api/v1/notifications/{id}")).await.expect(200)), ["delivered"]);
+}
+
+async fn clickatell_sends_and_its_callbacks_on_ack_move_it_forward(backend: Backend) {
+    let gateway = Sink::start().await;
+    gateway.json_body(r#"{"messages":[{"apiMessageId":"cm{n}","accepted":true,"to":"x","errorCode":null,"error":null,"errorDescription":null}],"errorCode":null,"error":null,"errorDescription":null}"#);
+    let app = app_with(backend, |s| {
+        s.sms.provider = Some(SmsProvider::Clickatell);
+        s.sms.clickatell.base_url = gateway.url.clone();
+        s.sms.clickatell.api_key = "clickatell-key".into();
+    })
+    .await;
+    sms_contacts(&app, 2).await;
+    let fired = app.post("/api/v1/groups/phones/notify", json!({"message": "all hands"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    let requests = gateway.wait_for(2).await;
+    assert!(requests.iter().all(|r| r.path == "/messages" && r.headers["authorization"] == "clickatell-key"));
+    let n = wait_for_notification(&app, id, |n| statuses(n).iter().all(|s| s == "sent")).await;
+    let ids: Vec<String> = n["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["provider_message_id"].as_str().unwrap().to_owned())
+        .collect();
+    // Clickatell calls back by GET or POST; 004 is delivered, 005 an error.
+    let res = app.client.get(app.url(&format!("/ack/?apiMsgId={}&status=004&timestamp=1700000000", ids[0]))).send();
+    assert_eq!(res.await.unwrap().text().await.unwrap(), "OK");
+    assert_eq!(ack(&app, &format!("apiMsgId={}&status=005", ids[1])).await, (200, "OK".into()));
+    // A later "delivered" for the failed one changes nothing.
+    assert_eq!(ack(&app, &format!("apiMsgId={}&status=004", ids[1])).await, (200, "OK".into()));
+    let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
+    assert_eq!(n["counts"], json!({"delivered": 1, "failed": 1}), "{:#}", n["counts"]);
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )* }
@@ -133,6 +241,8 @@ macro_rules! both {
 }
 
 both!(
+    twilio_sends_with_a_status_callback_and_only_signed_callbacks_count,
+    clickatell_sends_and_its_callbacks_on_ack_move_it_forward,
     an_sms_is_sent_and_its_receipt_moves_it_forward_never_back,
     shuffled_receipts_with_duplicates_end_at_the_furthest_state,
     a_receipt_that_beats_the_send_outcome_is_applied_when_the_id_is_known
