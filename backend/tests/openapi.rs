@@ -47,3 +47,42 @@ fn every_operation_has_an_id_a_tag_a_summary_security_and_error_responses() {
         }
     }
 }
+
+/// True if `schema` (a media type's schema) shows an example: its own, that of the
+/// schema it refers to, or, for a choice, one for each alternative.
+fn exemplified(schema: &serde_json::Value, schemas: &serde_json::Value) -> bool {
+    if schema.get("example").is_some() || schema.get("examples").is_some() {
+        return true;
+    }
+    if let Some(location) = schema["$ref"].as_str() {
+        let name = location.trim_start_matches("#/components/schemas/");
+        return exemplified(&schemas[name], schemas);
+    }
+    ["oneOf", "anyOf"].iter().any(|choice| {
+        schema[choice].as_array().is_some_and(|alternatives| alternatives.iter().all(|a| exemplified(a, schemas)))
+    })
+}
+
+#[test]
+fn every_request_body_and_json_answer_has_a_schema_and_an_example() {
+    let doc = serde_json::to_value(tocsin_server::http::openapi::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let name = format!("{method} {path}");
+            let bodies = op["requestBody"]["content"].as_object().into_iter().flatten();
+            for (media_type, content) in bodies {
+                assert!(content.get("schema").is_some(), "{name}: request body {media_type} has no schema");
+                let shown = content.get("example").is_some() || exemplified(&content["schema"], schemas);
+                assert!(shown, "{name}: request body {media_type} has no example");
+            }
+            let answers = op["responses"].as_object().unwrap().iter().filter(|(status, _)| status.starts_with('2'));
+            for (status, answer) in answers {
+                let Some(content) = answer["content"].get("application/json") else { continue };
+                assert!(content.get("schema").is_some(), "{name}: {status} has no schema");
+                let shown = content.get("example").is_some() || exemplified(&content["schema"], schemas);
+                assert!(shown, "{name}: {status} has no example");
+            }
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub struct AuditEntry {
     pub target_kind: String,
     pub target: String,
     /// What changed (secrets never appear here).
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

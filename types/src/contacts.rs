@@ -76,6 +76,7 @@ pub struct Destination {
     pub medium: String,
     pub label: String,
     /// Settings of the medium; secrets are never returned (`secret_set` says whether one is stored).
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     /// Where messages go: the phone number, email address, URL or account.
     pub address: String,
@@ -95,6 +96,7 @@ pub struct NewDestination {
     /// Default empty.
     pub label: Option<String>,
     /// Per medium, see `GET /api/v1/media`.
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     /// Default `true`.
     pub enabled: Option<bool>,
@@ -107,6 +109,8 @@ pub struct NewDestination {
 #[schema(example = json!({"label": "work phone"}))]
 pub struct DestinationUpdate {
     pub label: Option<String>,
+    /// Per medium, see `GET /api/v1/media`.
+    #[schema(value_type = Option<Object>)]
     pub settings: Option<serde_json::Value>,
     pub enabled: Option<bool>,
 }

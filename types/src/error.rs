@@ -14,5 +14,6 @@ pub struct ErrorBody {
     pub message: String,
     /// Extra structured information, when there is any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object, required = false)]
     pub details: Option<serde_json::Value>,
 }

@@ -10,5 +10,6 @@ pub struct Medium {
     pub label: String,
     pub description: String,
     /// JSON Schema of the destination settings for this medium.
+    #[schema(value_type = Object)]
     pub settings_schema: serde_json::Value,
 }

@@ -48,6 +48,16 @@ pub struct FireResponse {
     pub attached: bool,
 }
 
+/// The 200 answer of a fire: attached to an open notification (`attached` is
+/// true), or with `?dry_run=true` the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(example = json!({"notification_id": "4f9c2a1b7e3d4c5a8b6f0e1d2c3b4a59", "deliveries": 0, "skipped": [], "attached": true}))]
+pub enum FireOutcome {
+    Attached(FireResponse),
+    DryRun(DryRunResponse),
+}
+
 /// An SMS text with how it will be sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SmsPreview {
@@ -118,6 +128,24 @@ pub struct Delivery {
 
 /// One firing, with who it reached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "1c2e86001ca247c41b89b1754be2cc2d", "event": "disk-full", "target_kind": "event", "target": "disk-full",
+    "severity": "warning", "subject": "Disk full on db1", "body": "db1: /var is 97% full", "sms_text": "db1: /var is 97% full",
+    "args": {"host": "db1", "mount": "/var", "percent": 97}, "dedup_key": null, "state": "acknowledged",
+    "raised_by": "operator:admin", "created_at": "2026-11-23T08:00:00Z",
+    "acknowledged_at": "2026-11-23T08:02:10Z", "acknowledged_by": "operator:admin", "resolved_at": null, "resolved_by": null,
+    "skipped": [], "counts": {"delivered": 1},
+    "deliveries": [{
+        "id": 1, "contact": "me", "destination_id": 1, "medium": "inbox", "address": "admin",
+        "path": "event disk-full → contact me → inbox admin", "status": "delivered", "attempts": 1,
+        "due_at": "2026-11-23T08:00:00Z", "provider_message_id": null, "last_error": null, "replay_of": null,
+        "timeline": [
+            {"at": "2026-11-23T08:00:00Z", "kind": "queued", "detail": ""},
+            {"at": "2026-11-23T08:00:00Z", "kind": "delivered", "detail": ""}
+        ]
+    }],
+    "timeline": [{"at": "2026-11-23T08:02:10Z", "kind": "acknowledged", "detail": "by operator:admin"}]
+}))]
 pub struct Notification {
     /// 32 lowercase hex.
     pub id: String,
@@ -129,6 +157,8 @@ pub struct Notification {
     pub subject: String,
     pub body: String,
     pub sms_text: String,
+    /// The template variables it was fired with.
+    #[schema(value_type = Object)]
     pub args: serde_json::Value,
     pub dedup_key: Option<String>,
     /// `open`, `acknowledged`, `resolved`.

@@ -6,7 +6,7 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{post, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tocsin_types::{DryRunResponse, ErrorBody, FireRequest, FireResponse, NotifyRequest};
+use tocsin_types::{DryRunResponse, ErrorBody, FireOutcome, FireRequest, FireResponse, NotifyRequest};
 use utoipa::IntoParams;
 
 use crate::delivery::intake::{self, Accepted, FireCommand, FireTarget, IdempotencyKey};
@@ -41,7 +41,7 @@ pub struct FireOptions {
     security(("bearer" = ["send"])),
     responses(
         (status = 201, description = "Accepted: stored, deliveries queued", body = FireResponse),
-        (status = 200, description = "Attached to an open notification (dedup key), or the dry-run plan", body = DryRunResponse),
+        (status = 200, description = "Attached to an open notification (dedup key), or the dry-run plan", body = FireOutcome),
         (status = 404, description = "No such event", body = ErrorBody),
         (status = 409, description = "The event is disabled", body = ErrorBody),
     )

@@ -77,7 +77,11 @@ pub async fn legacy_inbound(state: Data<AppState>, req: HttpRequest, body: Bytes
 /// on. Authenticated by `X-Twilio-Signature` with the account's auth token.
 #[utoipa::path(
     tag = "receipts", operation_id = "twilio_receipt",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "Twilio's status callback fields (MessageSid, MessageStatus, ErrorCode, …)"),
+    request_body(
+        content = inline(BTreeMap<String, String>), content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's status callback fields (MessageSid, MessageStatus, ErrorCode, …)",
+        example = json!({"MessageSid": "SM0123456789abcdef0123456789abcdef", "MessageStatus": "delivered", "To": "+447700900123"})
+    ),
     security(()),
     responses(
         (status = 200, description = "Kept"),
@@ -107,7 +111,11 @@ pub async fn twilio_receipt(state: Data<AppState>, req: HttpRequest, body: Bytes
 /// configured, the `sig` parameter must be valid.
 #[utoipa::path(
     tag = "receipts", operation_id = "vonage_receipt",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "Vonage's delivery receipt fields (messageId, client-ref, status, err-code, …)"),
+    request_body(
+        content = inline(BTreeMap<String, String>), content_type = "application/x-www-form-urlencoded",
+        description = "Vonage's delivery receipt fields (messageId, client-ref, status, err-code, …)",
+        example = json!({"messageId": "0A0000000123ABCD1", "client-ref": "tocsin-42", "status": "delivered", "err-code": "0"})
+    ),
     security(()),
     responses(
         (status = 200, description = "Kept"),
