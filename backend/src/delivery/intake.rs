@@ -79,7 +79,7 @@ pub enum Accepted {
 }
 
 /// Everything the plan decided, before anything is stored.
-struct Prepared {
+pub struct Prepared {
     event_id: Option<i64>,
     origin: Origin,
     severity: String,
@@ -221,19 +221,14 @@ impl FireContext {
 /// the transaction holding them is committed.
 pub type Stored = (Accepted, Vec<Job>);
 
-/// Stores one fire inside the caller's transaction. A refusal (unknown target,
-/// template error) is the inner `Err`; the outer one is a storage failure, which
-/// rolls this fire back.
-pub fn store_fire(
+/// Stores one planned fire inside the caller's transaction. A refusal is the
+/// inner `Err`; the outer one is a storage failure, which rolls this fire back.
+fn store_fire(
     conn: &mut DbConnection,
     cmd: &FireCommand,
+    p: &Prepared,
     ctx: &FireContext,
 ) -> Result<Result<Stored, FireError>, StoreError> {
-    let p = match prepare(conn, cmd) {
-        Ok(p) => p,
-        Err(FireError::Store(e)) => return Err(e),
-        Err(e) => return Ok(Err(e)),
-    };
     if let (Some(event_id), Some(key)) = (p.event_id, &cmd.dedup_key) {
         if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
             let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
@@ -302,8 +297,14 @@ pub async fn fire(writer: &FireWriter, cmd: FireCommand) -> Result<Accepted, Fir
     if let Some(replayed) = replay_stored(&writer.store, &cmd).await? {
         return Ok(replayed);
     }
+    // Planning reads the directory and renders templates: done here, on any
+    // pooled connection and in parallel with other fires, so the one writer
+    // spends its time only on the inserts that must share a commit. A directory
+    // change between plan and commit is as if the fire had come a moment earlier.
+    let planned = cmd.clone();
+    let prepared = writer.store.read(move |c| Ok(prepare(c, &planned))).await??;
     let (idempotency, retry_shell) = (cmd.idempotency.clone(), FireCommand { idempotency: None, ..cmd.clone() });
-    match writer.submit(cmd).await {
+    match writer.submit(cmd, prepared).await {
         Ok((accepted, jobs)) => {
             writer.dispatcher.hand_over(jobs);
             Ok(accepted)
@@ -320,7 +321,7 @@ pub async fn fire(writer: &FireWriter, cmd: FireCommand) -> Result<Accepted, Fir
     }
 }
 
-type Submission = (FireCommand, tokio::sync::oneshot::Sender<Result<Stored, FireError>>);
+type Submission = (FireCommand, Prepared, tokio::sync::oneshot::Sender<Result<Stored, FireError>>);
 
 /// Group commit: one task stores fires, taking whatever arrived while the last
 /// commit was being written to disk into the next transaction, each fire in a
@@ -344,10 +345,10 @@ impl FireWriter {
         Self { store, dispatcher, queue }
     }
 
-    async fn submit(&self, cmd: FireCommand) -> Result<Stored, FireError> {
+    async fn submit(&self, cmd: FireCommand, prepared: Prepared) -> Result<Stored, FireError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let stopped = || FireError::Store(StoreError::Unavailable("the fire writer has stopped".into()));
-        self.queue.send((cmd, reply)).await.map_err(|_| stopped())?;
+        self.queue.send((cmd, prepared, reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -357,13 +358,18 @@ async fn run_writer(store: Store, dispatcher: Dispatcher, mut receiver: tokio::s
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let submissions = std::mem::take(&mut batch);
         let ctx = FireContext::of(&dispatcher);
-        let (commands, replies): (Vec<FireCommand>, Vec<_>) = submissions.into_iter().unzip();
+        let mut fires = Vec::with_capacity(submissions.len());
+        let mut replies = Vec::with_capacity(submissions.len());
+        for (cmd, prepared, reply) in submissions {
+            fires.push((cmd, prepared));
+            replies.push(reply);
+        }
         let outcome = store
             .write(move |conn| {
-                let mut results = Vec::with_capacity(commands.len());
-                for cmd in &commands {
+                let mut results = Vec::with_capacity(fires.len());
+                for (cmd, prepared) in &fires {
                     // A savepoint per fire: a storage error undoes this fire only.
-                    let one = conn.transaction::<_, StoreError, _>(|c| match store_fire(c, cmd, &ctx)? {
+                    let one = conn.transaction::<_, StoreError, _>(|c| match store_fire(c, cmd, prepared, &ctx)? {
                         Ok(stored) => Ok(Ok(stored)),
                         Err(refusal) => Ok(Err(refusal)),
                     });
