@@ -25,7 +25,7 @@ Examples:
 #[command(name = "tocsin-cli", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The server's base URL, e.g. https://tocsin.example.org.
-    #[arg(long, env = "TOCSIN_URL", global = true)]
+    #[arg(long, env = "TOCSIN_URL", hide_env_values = true, global = true)]
     pub url: Option<String>,
 
     /// An API key (tsk_…): `send` to fire and notify, `read` to look things up (and for --wait).
