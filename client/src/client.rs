@@ -240,6 +240,8 @@ impl Call<'_> {
         let policy = self.client.retry;
         let mut retry = 0;
         loop {
+            // A copy while another attempt may follow; the last attempt sends
+            // the request itself.
             let again = if self.repeatable && retry < policy.max_retries { request.try_clone() } else { None };
             let attempt = match again {
                 Some(copy) => self.client.http.execute(copy).await,
