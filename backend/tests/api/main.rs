@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod bootstrap;
+mod client;
 mod contacts;
 mod crash;
 mod destinations;

@@ -1,0 +1,33 @@
+//! Events: named notifications with their targets and templates.
+
+use tocsin_types::{Event, EventUpdate, ListQuery, NewEvent, Page};
+
+use crate::operations::{CREATE_EVENT, DELETE_EVENT, GET_EVENT, LIST_EVENTS, UPDATE_EVENT};
+use crate::{Client, Error};
+
+impl Client {
+    /// One page of events, filtered by `query`.
+    pub async fn list_events(&self, query: &ListQuery) -> Result<Page<Event>, Error> {
+        self.call(&LIST_EVENTS, &[]).query(query).decode().await
+    }
+
+    /// Creates an event.
+    pub async fn create_event(&self, event: &NewEvent) -> Result<Event, Error> {
+        self.call(&CREATE_EVENT, &[]).json(event).decode().await
+    }
+
+    /// One event.
+    pub async fn get_event(&self, slug: &str) -> Result<Event, Error> {
+        self.call(&GET_EVENT, &[slug]).decode().await
+    }
+
+    /// Changes the fields of an event that `update` holds.
+    pub async fn update_event(&self, slug: &str, update: &EventUpdate) -> Result<Event, Error> {
+        self.call(&UPDATE_EVENT, &[slug]).json(update).decode().await
+    }
+
+    /// Deletes an event.
+    pub async fn delete_event(&self, slug: &str) -> Result<(), Error> {
+        self.call(&DELETE_EVENT, &[slug]).no_content().await
+    }
+}
