@@ -218,6 +218,35 @@ pub fn next_due(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StoreE
     })
 }
 
+/// Rows per multi-row update: two bound values each, well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 parameters.
+const DELIVERED_CHUNK: usize = 500;
+
+/// Marks these rows delivered at their times, each only if still leased to
+/// `token` and sending, with one `UPDATE … FROM (VALUES …)` (both backends name
+/// the VALUES columns column1, column2).
+fn record_delivered(conn: &mut DbConnection, token: &str, rows: &[(i64, NaiveDateTime)]) -> Result<usize, StoreError> {
+    let postgres = matches!(conn, DbConnection::Postgresql(_));
+    let placeholder = |i: usize| if postgres { format!("${i}") } else { "?".to_owned() };
+    let values: Vec<String> =
+        (0..rows.len()).map(|i| format!("({}, {})", placeholder(2 * i + 1), placeholder(2 * i + 2))).collect();
+    let sql = format!(
+        "UPDATE deliveries SET status = 'delivered', delivered_at = v.column2, finished_at = v.column2, \
+         lease_until = NULL, lease_token = NULL \
+         FROM (VALUES {}) AS v \
+         WHERE deliveries.id = v.column1 AND deliveries.lease_token = {} AND deliveries.status = 'sending'",
+        values.join(", "),
+        placeholder(2 * rows.len() + 1)
+    );
+    Ok(on_concrete!(conn, |c| {
+        let mut query = diesel::sql_query(sql.as_str()).into_boxed();
+        for (id, at) in rows {
+            query = query.bind::<BigInt, _>(*id).bind::<Timestamp, _>(*at);
+        }
+        query.bind::<Text, _>(token).execute(c)?
+    }))
+}
+
 /// The result of one attempt, to be written while the lease is held.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttemptResult {
@@ -243,8 +272,22 @@ pub struct OutcomeUpdate {
 /// Returns how many were written. The caller runs this in one transaction for a
 /// batch, so many outcomes share a commit.
 pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Result<usize, StoreError> {
+    // The common outcome (delivered, nothing more to keep) goes in one statement
+    // per token and chunk: on PostgreSQL a statement per row is a round trip per
+    // row, and the longer outcomes wait, the more a crash sends twice.
+    let (plain, others): (Vec<&OutcomeUpdate>, Vec<&OutcomeUpdate>) =
+        updates.iter().partition(|u| matches!(u.result, AttemptResult::Delivered { provider_id: None, .. }));
     let mut written = 0;
-    for u in updates {
+    let mut by_token: std::collections::BTreeMap<&str, Vec<(i64, NaiveDateTime)>> = Default::default();
+    for u in plain {
+        by_token.entry(u.lease_token.as_str()).or_default().push((u.delivery_id, u.at));
+    }
+    for (token, rows) in by_token {
+        for chunk in rows.chunks(DELIVERED_CHUNK) {
+            written += record_delivered(conn, token, chunk)?;
+        }
+    }
+    for u in others {
         let target = deliveries::table
             .find(u.delivery_id)
             .filter(deliveries::lease_token.eq(&u.lease_token))

@@ -21,6 +21,7 @@ mod input;
 mod instances;
 mod keys;
 mod operators;
+mod outcomes;
 mod redflash;
 mod sink;
 mod sms;
