@@ -294,16 +294,16 @@ fn store_fire(
 /// the dispatcher. Answers only after the notification, its deliveries and the
 /// idempotency record are committed.
 pub async fn fire(writer: &FireWriter, cmd: FireCommand) -> Result<Accepted, FireError> {
-    if let Some(replayed) = replay_stored(&writer.store, &cmd).await? {
+    if let Some(replayed) = replay_stored(&writer.store, cmd.idempotency.as_ref()).await? {
         return Ok(replayed);
     }
     // Planning reads the directory and renders templates: done here, on any
     // pooled connection and in parallel with other fires, so the one writer
     // spends its time only on the inserts that must share a commit. A directory
     // change between plan and commit is as if the fire had come a moment earlier.
-    let planned = cmd.clone();
-    let prepared = writer.store.read(move |c| Ok(prepare(c, &planned))).await??;
-    let (idempotency, retry_shell) = (cmd.idempotency.clone(), FireCommand { idempotency: None, ..cmd.clone() });
+    let (prepared, cmd) = writer.store.read(move |c| Ok((prepare(c, &cmd), cmd))).await?;
+    let prepared = prepared?;
+    let idempotency = cmd.idempotency.clone();
     match writer.submit(cmd, prepared).await {
         Ok((accepted, jobs)) => {
             writer.dispatcher.hand_over(jobs);
@@ -312,8 +312,7 @@ pub async fn fire(writer: &FireWriter, cmd: FireCommand) -> Result<Accepted, Fir
         // Two requests with the same key at once: the loser answers with the
         // winner's response, which is committed by now.
         Err(FireError::Store(StoreError::Conflict(_))) if idempotency.is_some() => {
-            let retry = FireCommand { idempotency, ..retry_shell };
-            replay_stored(&writer.store, &retry)
+            replay_stored(&writer.store, idempotency.as_ref())
                 .await?
                 .ok_or_else(|| FireError::Store(StoreError::Conflict("concurrent request".into())))
         }
@@ -397,15 +396,13 @@ async fn run_writer(store: Store, dispatcher: Dispatcher, mut receiver: tokio::s
 
 /// The stored first answer to this idempotency key, if there is one; a key
 /// reused with another request is refused.
-async fn replay_stored(store: &Store, cmd: &FireCommand) -> Result<Option<Accepted>, FireError> {
-    let Some(key) = cmd.idempotency.clone() else { return Ok(None) };
-    let found = store.read(move |c| idempotency::find(c, &key.caller, &key.key, now())).await?;
-    match (found, &cmd.idempotency) {
-        (Some(stored), Some(key)) if stored.request_hash != key.request_hash => {
-            Err(FireError::IdempotencyMismatch(key.key.clone()))
-        }
-        (Some(stored), _) => Ok(Some(Accepted::Replayed { status: stored.status, body: stored.body })),
-        (None, _) => Ok(None),
+async fn replay_stored(store: &Store, key: Option<&IdempotencyKey>) -> Result<Option<Accepted>, FireError> {
+    let Some(key) = key else { return Ok(None) };
+    let (caller, name) = (key.caller.clone(), key.key.clone());
+    match store.read(move |c| idempotency::find(c, &caller, &name, now())).await? {
+        Some(stored) if stored.request_hash != key.request_hash => Err(FireError::IdempotencyMismatch(key.key.clone())),
+        Some(stored) => Ok(Some(Accepted::Replayed { status: stored.status, body: stored.body })),
+        None => Ok(None),
     }
 }
 
