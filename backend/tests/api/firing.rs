@@ -346,3 +346,29 @@ async fn sqlite_resolved_notifications_past_retention_are_purged() {
 async fn postgres_resolved_notifications_past_retention_are_purged() {
     resolved_notifications_past_retention_are_purged(crate::helpers::Backend::Postgres).await;
 }
+
+/// A retry is sent when it falls due, not at the claimer's next poll: recording
+/// it wakes the claimer. The poll here is ten minutes, the backoff milliseconds.
+async fn a_retry_is_sent_when_due_without_waiting_for_the_poll(backend: crate::helpers::Backend) {
+    let (db, url) = crate::helpers::TestDb::create(backend).await;
+    let mut settings = crate::helpers::test_settings(&url);
+    settings.delivery.poll_interval_ms = 600_000;
+    let app = crate::helpers::spawn_with(backend, db, settings).await;
+    let sink = Sink::start().await;
+    sink.answer_with(&[500]);
+    webhook_contact(&app, &sink, json!({})).await;
+    let fired = app.post("/api/v1/contacts/hook/notify", json!({"message": "again"})).await.expect(201);
+    let n = wait_for_notification(&app, fired["notification_id"].as_str().unwrap(), all_final).await;
+    assert_eq!(n["deliveries"][0]["status"], "delivered");
+    assert_eq!(n["deliveries"][0]["attempts"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_retry_is_sent_when_due_without_waiting_for_the_poll() {
+    a_retry_is_sent_when_due_without_waiting_for_the_poll(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_retry_is_sent_when_due_without_waiting_for_the_poll() {
+    a_retry_is_sent_when_due_without_waiting_for_the_poll(crate::helpers::Backend::Postgres).await;
+}
