@@ -14,9 +14,9 @@ use super::dispatcher::{Dispatcher, Job, MessageContext};
 use crate::domain::plan::{self, Origin, Resolution, Target};
 use crate::domain::render::{self, Escaping, RenderError};
 use crate::domain::sms;
-use crate::store::deliveries::{self, NewDelivery};
+use crate::store::deliveries::{self, DeliveryRow, NewDelivery};
 use crate::store::idempotency::{self, StoredResponse};
-use crate::store::notifications::{self, NewNotification};
+use crate::store::notifications::{self, NewNotification, NotificationRow};
 use diesel::Connection;
 
 use crate::store::{contacts, directory, events, from_db_time, groups, now, DbConnection, Store, StoreError};
@@ -240,42 +240,97 @@ fn store_fire(
         }
     }
     let at = now();
-    let row = notifications::insert(
-        conn,
-        &NewNotification {
-            public_id: public_id(),
-            event_id: p.event_id,
-            target_kind: p.origin.kind.into(),
-            target_slug: p.origin.slug.clone(),
-            severity: p.severity.clone(),
-            subject: p.subject.clone(),
-            body: p.body.clone(),
-            sms_text: p.sms_text.clone(),
-            args: serde_json::Value::Object(cmd.args.clone()).to_string(),
-            skipped: serde_json::to_string(&skipped(&p.resolution)).unwrap_or_else(|_| "[]".into()),
-            dedup_key: cmd.dedup_key.clone(),
-            raised_by: cmd.raised_by.clone(),
-            created_at: at,
-        },
-    )?;
+    let row = notifications::insert(conn, &new_notification(cmd, p, at))?;
+    let inserted = deliveries::insert_many(conn, &delivery_rows(row.id, p, ctx, at))?;
+    let (response, jobs) = created(row, p, inserted);
+    remember(conn, cmd, 201, &response)?;
+    Ok(Ok((Accepted::Created(response), jobs)))
+}
+
+/// Whether a fire can be stored without reading anything first: no dedup key
+/// to look up and no idempotency record to write. Most fires are like this.
+fn is_plain(cmd: &FireCommand) -> bool {
+    cmd.dedup_key.is_none() && cmd.idempotency.is_none()
+}
+
+/// Stores plain fires with one `INSERT` for all their notifications and one for
+/// all their deliveries, instead of a savepoint and two statements each: on
+/// PostgreSQL every statement is a round trip made while the writer holds the
+/// batch. Any failure fails them all; the caller then stores them one by one.
+fn store_plain_batch(
+    conn: &mut DbConnection,
+    fires: &[&(FireCommand, Prepared)],
+    ctx: &FireContext,
+) -> Result<Vec<Stored>, StoreError> {
+    let at = now();
+    let new_rows: Vec<NewNotification> = fires.iter().map(|(cmd, p)| new_notification(cmd, p, at)).collect();
+    let mut by_public_id: HashMap<String, NotificationRow> =
+        notifications::insert_many(conn, &new_rows)?.into_iter().map(|r| (r.public_id.clone(), r)).collect();
+    let mut rows = Vec::with_capacity(fires.len());
+    let mut new_deliveries = Vec::new();
+    for (new_row, (_, p)) in new_rows.iter().zip(fires) {
+        let row = by_public_id.remove(&new_row.public_id).ok_or_else(|| {
+            StoreError::Unavailable(format!("notification {} was not returned by its insert", new_row.public_id))
+        })?;
+        new_deliveries.extend(delivery_rows(row.id, p, ctx, at));
+        rows.push(row);
+    }
+    let mut by_notification: HashMap<i64, Vec<DeliveryRow>> = HashMap::new();
+    for d in deliveries::insert_many(conn, &new_deliveries)? {
+        by_notification.entry(d.notification_id).or_default().push(d);
+    }
+    Ok(rows
+        .into_iter()
+        .zip(fires)
+        .map(|(row, (_, p))| {
+            let mut inserted = by_notification.remove(&row.id).unwrap_or_default();
+            inserted.sort_by_key(|d| d.id);
+            let (response, jobs) = created(row, p, inserted);
+            (Accepted::Created(response), jobs)
+        })
+        .collect())
+}
+
+/// The notification row of a planned fire.
+fn new_notification(cmd: &FireCommand, p: &Prepared, at: NaiveDateTime) -> NewNotification {
+    NewNotification {
+        public_id: public_id(),
+        event_id: p.event_id,
+        target_kind: p.origin.kind.into(),
+        target_slug: p.origin.slug.clone(),
+        severity: p.severity.clone(),
+        subject: p.subject.clone(),
+        body: p.body.clone(),
+        sms_text: p.sms_text.clone(),
+        args: serde_json::Value::Object(cmd.args.clone()).to_string(),
+        skipped: serde_json::to_string(&skipped(&p.resolution)).unwrap_or_else(|_| "[]".into()),
+        dedup_key: cmd.dedup_key.clone(),
+        raised_by: cmd.raised_by.clone(),
+        created_at: at,
+    }
+}
+
+/// One delivery row per planned recipient, leased to this instance.
+fn delivery_rows(notification_id: i64, p: &Prepared, ctx: &FireContext, at: NaiveDateTime) -> Vec<NewDelivery> {
     let terms = LeaseTerms { at, until: at + ctx.lease, token: &ctx.token };
-    let new_rows: Vec<NewDelivery> = p
-        .resolution
+    p.resolution
         .recipients
         .iter()
         .map(|r| {
             let max_age = ctx.max_age.get(r.medium.as_str()).copied();
-            terms.row(row.id, Route::of_recipient(r, &p.settings), max_age, None)
+            terms.row(notification_id, Route::of_recipient(r, &p.settings), max_age, None)
         })
-        .collect();
-    let inserted = deliveries::insert_many(conn, &new_rows)?;
+        .collect()
+}
+
+/// The answer to a new notification and the jobs for its deliveries.
+fn created(row: NotificationRow, p: &Prepared, inserted: Vec<DeliveryRow>) -> (FireResponse, Vec<Job>) {
     let response = FireResponse {
         notification_id: row.public_id.clone(),
         deliveries: i64::try_from(inserted.len()).unwrap_or(i64::MAX),
         skipped: skipped(&p.resolution),
         attached: false,
     };
-    remember(conn, cmd, 201, &response)?;
     let context = Arc::new(MessageContext {
         notification_pk: row.id,
         notification_id: row.public_id,
@@ -287,7 +342,7 @@ fn store_fire(
         created_at: from_db_time(row.created_at),
     });
     let jobs = inserted.into_iter().map(|row| Job { row, context: context.clone() }).collect();
-    Ok(Ok((Accepted::Created(response), jobs)))
+    (response, jobs)
 }
 
 /// Stores a fire (through the group-commit writer) and hands its deliveries to
@@ -363,20 +418,7 @@ async fn run_writer(store: Store, dispatcher: Dispatcher, mut receiver: tokio::s
             fires.push((cmd, prepared));
             replies.push(reply);
         }
-        let outcome = store
-            .write(move |conn| {
-                let mut results = Vec::with_capacity(fires.len());
-                for (cmd, prepared) in &fires {
-                    // A savepoint per fire: a storage error undoes this fire only.
-                    let one = conn.transaction::<_, StoreError, _>(|c| match store_fire(c, cmd, prepared, &ctx)? {
-                        Ok(stored) => Ok(Ok(stored)),
-                        Err(refusal) => Ok(Err(refusal)),
-                    });
-                    results.push(one.unwrap_or_else(|e| Err(FireError::Store(e))));
-                }
-                Ok(results)
-            })
-            .await;
+        let outcome = store.write(move |conn| Ok(store_batch(conn, &fires, &ctx))).await;
         match outcome {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
@@ -392,6 +434,35 @@ async fn run_writer(store: Store, dispatcher: Dispatcher, mut receiver: tokio::s
             }
         }
     }
+}
+
+/// Stores a batch inside the writer's transaction, answering each fire in the
+/// order it came. Plain fires go in together; the others, or all of them if the
+/// joint insert fails, each get a savepoint of their own so that a storage
+/// error undoes that fire only.
+fn store_batch(
+    conn: &mut DbConnection,
+    fires: &[(FireCommand, Prepared)],
+    ctx: &FireContext,
+) -> Vec<Result<Stored, FireError>> {
+    let plain: Vec<&(FireCommand, Prepared)> = fires.iter().filter(|(cmd, _)| is_plain(cmd)).collect();
+    let mut together = match plain.len() {
+        0 | 1 => None,
+        _ => conn.transaction(|c| store_plain_batch(c, &plain, ctx)).ok().map(Vec::into_iter),
+    };
+    fires
+        .iter()
+        .map(|(cmd, prepared)| {
+            if let Some(stored) = together.as_mut().filter(|_| is_plain(cmd)).and_then(Iterator::next) {
+                return Ok(stored);
+            }
+            let one = conn.transaction::<_, StoreError, _>(|c| match store_fire(c, cmd, prepared, ctx)? {
+                Ok(stored) => Ok(Ok(stored)),
+                Err(refusal) => Ok(Err(refusal)),
+            });
+            one.unwrap_or_else(|e| Err(FireError::Store(e)))
+        })
+        .collect()
 }
 
 /// The stored first answer to this idempotency key, if there is one; a key
@@ -591,4 +662,109 @@ pub async fn test_destination(
         .await?;
     dispatcher.hand_over(jobs);
     Ok(response)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::store::contacts::NewContactRow;
+    use crate::store::destinations::NewDestinationRow;
+    use crate::store::{run_migrations, write_transaction, DatabaseUrl};
+    use diesel::prelude::*;
+
+    fn contact_fire(conn: &mut DbConnection, slug: &str) -> (FireCommand, Prepared) {
+        let at = now();
+        let contact = contacts::insert(
+            conn,
+            &NewContactRow {
+                slug: slug.into(),
+                name: slug.into(),
+                enabled: true,
+                timezone: "UTC".into(),
+                availability: "always".into(),
+                operator_id: None,
+                created_at: at,
+                updated_at: at,
+            },
+        )
+        .unwrap();
+        crate::store::destinations::insert(
+            conn,
+            &NewDestinationRow {
+                contact_id: contact.id,
+                medium: "inbox".into(),
+                label: String::new(),
+                settings: r#"{"operator":"admin"}"#.into(),
+                address: "admin".into(),
+                enabled: true,
+                created_at: at,
+                updated_at: at,
+            },
+        )
+        .unwrap();
+        let cmd = FireCommand {
+            target: FireTarget::Contact(slug.into()),
+            args: serde_json::Map::new(),
+            dedup_key: None,
+            message: format!("message for {slug}"),
+            subject: String::new(),
+            raised_by: "operator:admin".into(),
+            idempotency: None,
+        };
+        let prepared = prepare(conn, &cmd).unwrap();
+        (cmd, prepared)
+    }
+
+    fn context() -> FireContext {
+        FireContext { token: "test".into(), lease: chrono::Duration::minutes(1), max_age: HashMap::new() }
+    }
+
+    fn created_id(result: &Result<Stored, FireError>) -> Option<(String, usize)> {
+        match result {
+            Ok((Accepted::Created(r), jobs)) => Some((r.notification_id.clone(), jobs.len())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn plain_fires_stored_together_each_get_their_own_deliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&dir.path().join("t.db").display().to_string()).unwrap();
+        run_migrations(&url, |conn| {
+            let fires: Vec<_> = ["ana", "bo", "cy"].iter().map(|s| contact_fire(conn, s)).collect();
+            let results = write_transaction(conn, |c| Ok(store_batch(c, &fires, &context()))).unwrap();
+            for (result, (cmd, _)) in results.iter().zip(&fires) {
+                let (id, jobs) = created_id(result).expect("stored");
+                assert_eq!(jobs, 1);
+                let n = notifications::get(conn, &id).unwrap();
+                assert_eq!(n.body, cmd.message, "each answer names its own notification");
+            }
+            let Ok((_, jobs)) = &results[1] else { panic!("stored") };
+            assert_eq!(jobs[0].context.body, "message for bo");
+            assert_eq!(jobs[0].row.notification_id, jobs[0].context.notification_pk);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_fire_that_cannot_be_stored_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&dir.path().join("t.db").display().to_string()).unwrap();
+        run_migrations(&url, |conn| {
+            let mut fires: Vec<_> = ["ana", "bo", "cy"].iter().map(|s| contact_fire(conn, s)).collect();
+            // A destination deleted between planning and storing: its row breaks
+            // the foreign key, and with it the joint insert.
+            fires[1].1.resolution.recipients[0].destination_id = 9_999;
+            let results = write_transaction(conn, |c| Ok(store_batch(c, &fires, &context()))).unwrap();
+            assert!(created_id(&results[0]).is_some());
+            assert!(matches!(results[1], Err(FireError::Store(_))), "the broken fire is refused");
+            assert!(created_id(&results[2]).is_some());
+            let stored: i64 = crate::store::schema::notifications::table.count().get_result(conn).unwrap();
+            assert_eq!(stored, 2, "the broken fire left nothing behind");
+            Ok(())
+        })
+        .unwrap();
+    }
 }

@@ -55,6 +55,19 @@ pub fn insert(conn: &mut DbConnection, n: &NewNotification) -> Result<Notificati
     Ok(diesel::insert_into(notifications::table).values(n).get_result::<NotificationRow>(conn)?)
 }
 
+/// Inserts the rows with one statement per chunk. The rows come back in no
+/// promised order: callers match them by `public_id`.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewNotification]) -> Result<Vec<NotificationRow>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    // 13 columns a row; SQLite allows at most 32766 bound parameters.
+    for chunk in rows.chunks(1000) {
+        let inserted: Vec<NotificationRow> =
+            on_concrete!(conn, |c| diesel::insert_into(notifications::table).values(chunk).get_results(c))?;
+        out.extend(inserted);
+    }
+    Ok(out)
+}
+
 /// The open notification of this event with this dedup key, if any.
 pub fn find_open_duplicate(
     conn: &mut DbConnection,

@@ -17,6 +17,7 @@ on_both_backends!(
     contacts_and_groups_can_be_notified_directly,
     firing_a_missing_or_disabled_event_is_refused,
     a_webhook_that_never_answers_does_not_hold_up_other_channels,
+    fires_arriving_together_each_reach_their_own_recipients,
 );
 
 /// Polls the notification until `done` holds for it (30 s at most).
@@ -371,4 +372,47 @@ async fn sqlite_a_retry_is_sent_when_due_without_waiting_for_the_poll() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_retry_is_sent_when_due_without_waiting_for_the_poll() {
     a_retry_is_sent_when_due_without_waiting_for_the_poll(crate::helpers::Backend::Postgres).await;
+}
+
+/// Fires that arrive at once are stored in one transaction, most with one
+/// insert for all of them: each answer must still name its own notification,
+/// holding its own message and its own recipients.
+async fn fires_arriving_together_each_reach_their_own_recipients(app: TestApp) {
+    for slug in ["ana", "bo", "cy"] {
+        app.create_contact(slug).await;
+        let dest = json!({"medium": "inbox", "settings": {"operator": "admin"}});
+        app.post(&format!("/api/v1/contacts/{slug}/destinations"), dest).await.expect(201);
+    }
+    for (slug, contacts) in [("pair", json!(["ana", "bo"])), ("solo", json!(["cy"]))] {
+        let event = json!({"slug": slug, "name": slug, "targets": {"contacts": contacts},
+                           "templates": {"subject": "{{ n }}", "body": "fire {{ n }}"}});
+        app.post("/api/v1/events", event).await.expect(201);
+    }
+    let fires = (0..40).map(|n| {
+        let event = if n % 2 == 0 { "pair" } else { "solo" };
+        let mut body = json!({"args": {"n": n}});
+        if n % 10 == 3 {
+            body["dedup_key"] = json!(format!("key-{n}"));
+        }
+        let app = &app;
+        async move { (n, event, app.post(&format!("/api/v1/events/{event}/fire"), body).await.expect(201)) }
+    });
+    let answers = futures_util::future::join_all(fires).await;
+    let mut seen = std::collections::HashSet::new();
+    for (n, event, answer) in answers {
+        let id = answer["notification_id"].as_str().unwrap();
+        assert!(seen.insert(id.to_owned()), "notification {id} answered twice");
+        let want: &[&str] = if event == "pair" { &["ana", "bo"] } else { &["cy"] };
+        assert_eq!(answer["deliveries"], want.len());
+        let stored = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
+        assert_eq!(stored["body"], format!("fire {n}"));
+        assert_eq!(stored["event"], event);
+        let mut reached: Vec<&str> =
+            stored["deliveries"].as_array().unwrap().iter().map(|d| d["contact"].as_str().unwrap()).collect();
+        reached.sort_unstable();
+        assert_eq!(reached, want, "notification {n}");
+    }
+    for id in &seen {
+        wait_for_notification(&app, id, all_final).await;
+    }
 }
