@@ -22,7 +22,7 @@ use diesel::Connection;
 use crate::store::{contacts, directory, events, from_db_time, groups, now, DbConnection, Store, StoreError};
 
 /// What is being fired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FireTarget {
     Event(String),
     Contact(String),
@@ -80,18 +80,38 @@ pub enum Accepted {
 
 /// Everything the plan decided, before anything is stored.
 pub struct Prepared {
-    event_id: Option<i64>,
-    origin: Origin,
-    severity: String,
+    plan: Arc<Plan>,
     subject: String,
     body: String,
     sms_text: String,
+}
+
+/// What a fire's plan depends on apart from its arguments: the target as
+/// stored and whom it reaches. The same for every fire at the same target until
+/// the directory changes, so [`PlanCache`] can keep it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    event_id: Option<i64>,
+    origin: Origin,
+    severity: String,
+    /// An event's templates; a direct notify brings its own message.
+    templates: Option<EventTemplates>,
     resolution: Resolution,
     settings: HashMap<i64, String>,
 }
 
-fn prepare(conn: &mut DbConnection, cmd: &FireCommand) -> Result<Prepared, FireError> {
-    let (event_id, origin, targets, severity, templates) = match &cmd.target {
+#[derive(Debug, Clone)]
+struct EventTemplates {
+    subject: String,
+    body: String,
+    sms: String,
+    escaping: Escaping,
+}
+
+/// Reads the target and the part of the directory it reaches, and resolves
+/// the recipients.
+fn load_plan(conn: &mut DbConnection, target: &FireTarget) -> Result<Plan, FireError> {
+    let (event_id, origin, targets, severity, templates) = match target {
         FireTarget::Event(slug) => {
             let event =
                 events::find(conn, slug)?.ok_or_else(|| FireError::NotFound { kind: "event", slug: slug.clone() })?;
@@ -100,13 +120,10 @@ fn prepare(conn: &mut DbConnection, cmd: &FireCommand) -> Result<Prepared, FireE
             }
             let targets = directory::event_targets(conn, event.id)?;
             let escaping = if event.escaping == "html" { Escaping::Html } else { Escaping::None };
-            let sms_source = if event.sms_template.is_empty() { &event.body_template } else { &event.sms_template };
-            let rendered = (
-                render::render("templates.subject", &event.subject_template, &cmd.args, escaping)?,
-                render::render("templates.body", &event.body_template, &cmd.args, escaping)?,
-                render::render("templates.sms", sms_source, &cmd.args, escaping)?,
-            );
-            (Some(event.id), Origin { kind: "event", slug: event.slug }, targets, event.severity, rendered)
+            let sms = if event.sms_template.is_empty() { event.body_template.clone() } else { event.sms_template };
+            let templates =
+                EventTemplates { subject: event.subject_template, body: event.body_template, sms, escaping };
+            (Some(event.id), Origin { kind: "event", slug: event.slug }, targets, event.severity, Some(templates))
         }
         FireTarget::Contact(slug) => {
             let contact = contacts::find(conn, slug)?
@@ -114,14 +131,8 @@ fn prepare(conn: &mut DbConnection, cmd: &FireCommand) -> Result<Prepared, FireE
             if !contact.enabled {
                 return Err(FireError::Disabled { kind: "contact", slug: contact.slug, name: contact.name });
             }
-            let message = (cmd.subject.clone(), cmd.message.clone(), cmd.message.clone());
-            (
-                None,
-                Origin { kind: "contact", slug: contact.slug },
-                vec![Target::Contact(contact.id)],
-                "warning".into(),
-                message,
-            )
+            let origin = Origin { kind: "contact", slug: contact.slug };
+            (None, origin, vec![Target::Contact(contact.id)], "warning".into(), None)
         }
         FireTarget::Group(slug) => {
             let group =
@@ -129,14 +140,64 @@ fn prepare(conn: &mut DbConnection, cmd: &FireCommand) -> Result<Prepared, FireE
             if !group.enabled {
                 return Err(FireError::Disabled { kind: "group", slug: group.slug, name: group.name });
             }
-            let message = (cmd.subject.clone(), cmd.message.clone(), cmd.message.clone());
-            (None, Origin { kind: "group", slug: group.slug }, vec![Target::Group(group.id)], "warning".into(), message)
+            (None, Origin { kind: "group", slug: group.slug }, vec![Target::Group(group.id)], "warning".into(), None)
         }
     };
     let (snapshot, settings) = directory::snapshot(conn, &targets)?;
     let resolution = plan::resolve(&origin, &targets, &snapshot);
-    let (subject, body, sms_text) = templates;
-    Ok(Prepared { event_id, origin, severity, subject, body, sms_text, resolution, settings })
+    Ok(Plan { event_id, origin, severity, templates, resolution, settings })
+}
+
+/// Plans of the targets fired lately, each with the directory version it was
+/// read at. A fire then costs one query to learn the version instead of a read
+/// of the target, its groups, contacts and destinations. The version lives in
+/// the database and every directory write moves it on (triggers), so a change
+/// made through any instance is seen by the next fire everywhere.
+#[derive(Default)]
+pub struct PlanCache {
+    entries: std::sync::Mutex<HashMap<FireTarget, (i64, Arc<Plan>)>>,
+}
+
+/// Targets a cache keeps before it starts again from empty.
+const PLAN_CACHE_ENTRIES: usize = 1024;
+
+impl PlanCache {
+    fn plan(&self, conn: &mut DbConnection, target: &FireTarget) -> Result<Arc<Plan>, FireError> {
+        // Read before the plan: a plan is never older than the version it is
+        // kept under (a change in between only makes the next fire read again).
+        let version = directory::version(conn)?;
+        let cached = self.entries.lock().ok().and_then(|entries| entries.get(target).cloned());
+        if let Some((at, plan)) = cached {
+            if at == version {
+                return Ok(plan);
+            }
+        }
+        let plan = Arc::new(load_plan(conn, target)?);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= PLAN_CACHE_ENTRIES && !entries.contains_key(target) {
+                entries.clear();
+            }
+            entries.insert(target.clone(), (version, plan.clone()));
+        }
+        Ok(plan)
+    }
+}
+
+/// The plan of `cmd` (from `cache` when it still holds) with its message rendered.
+fn prepare(conn: &mut DbConnection, cmd: &FireCommand, cache: Option<&PlanCache>) -> Result<Prepared, FireError> {
+    let plan = match cache {
+        Some(cache) => cache.plan(conn, &cmd.target)?,
+        None => Arc::new(load_plan(conn, &cmd.target)?),
+    };
+    let (subject, body, sms_text) = match &plan.templates {
+        Some(t) => (
+            render::render("templates.subject", &t.subject, &cmd.args, t.escaping)?,
+            render::render("templates.body", &t.body, &cmd.args, t.escaping)?,
+            render::render("templates.sms", &t.sms, &cmd.args, t.escaping)?,
+        ),
+        None => (cmd.subject.clone(), cmd.message.clone(), cmd.message.clone()),
+    };
+    Ok(Prepared { plan, subject, body, sms_text })
 }
 
 fn skipped(resolution: &Resolution) -> Vec<SkippedContact> {
@@ -155,11 +216,11 @@ fn skipped(resolution: &Resolution) -> Vec<SkippedContact> {
 pub async fn dry_run(store: &Store, cmd: FireCommand) -> Result<DryRunResponse, FireError> {
     store
         .read(move |conn| {
-            let p = match prepare(conn, &cmd) {
+            let p = match prepare(conn, &cmd, None) {
                 Ok(p) => p,
                 Err(e) => return Ok(Err(e)),
             };
-            let would_attach_to = match (p.event_id, &cmd.dedup_key) {
+            let would_attach_to = match (p.plan.event_id, &cmd.dedup_key) {
                 (Some(event_id), Some(key)) => {
                     notifications::find_open_duplicate(conn, event_id, key)?.map(|n| n.public_id)
                 }
@@ -168,8 +229,9 @@ pub async fn dry_run(store: &Store, cmd: FireCommand) -> Result<DryRunResponse, 
             let info = sms::analyse(&p.sms_text);
             Ok(Ok(DryRunResponse {
                 dry_run: true,
-                skipped: skipped(&p.resolution),
+                skipped: skipped(&p.plan.resolution),
                 recipients: p
+                    .plan
                     .resolution
                     .recipients
                     .iter()
@@ -229,7 +291,7 @@ fn store_fire(
     p: &Prepared,
     ctx: &FireContext,
 ) -> Result<Result<Stored, FireError>, StoreError> {
-    if let (Some(event_id), Some(key)) = (p.event_id, &cmd.dedup_key) {
+    if let (Some(event_id), Some(key)) = (p.plan.event_id, &cmd.dedup_key) {
         if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
             let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
             notifications::add_timeline(conn, open.id, None, "attached", &detail)?;
@@ -295,15 +357,15 @@ fn store_plain_batch(
 fn new_notification(cmd: &FireCommand, p: &Prepared, at: NaiveDateTime) -> NewNotification {
     NewNotification {
         public_id: public_id(),
-        event_id: p.event_id,
-        target_kind: p.origin.kind.into(),
-        target_slug: p.origin.slug.clone(),
-        severity: p.severity.clone(),
+        event_id: p.plan.event_id,
+        target_kind: p.plan.origin.kind.into(),
+        target_slug: p.plan.origin.slug.clone(),
+        severity: p.plan.severity.clone(),
         subject: p.subject.clone(),
         body: p.body.clone(),
         sms_text: p.sms_text.clone(),
         args: serde_json::Value::Object(cmd.args.clone()).to_string(),
-        skipped: serde_json::to_string(&skipped(&p.resolution)).unwrap_or_else(|_| "[]".into()),
+        skipped: serde_json::to_string(&skipped(&p.plan.resolution)).unwrap_or_else(|_| "[]".into()),
         dedup_key: cmd.dedup_key.clone(),
         raised_by: cmd.raised_by.clone(),
         created_at: at,
@@ -313,12 +375,13 @@ fn new_notification(cmd: &FireCommand, p: &Prepared, at: NaiveDateTime) -> NewNo
 /// One delivery row per planned recipient, leased to this instance.
 fn delivery_rows(notification_id: i64, p: &Prepared, ctx: &FireContext, at: NaiveDateTime) -> Vec<NewDelivery> {
     let terms = LeaseTerms { at, until: at + ctx.lease, token: &ctx.token };
-    p.resolution
+    p.plan
+        .resolution
         .recipients
         .iter()
         .map(|r| {
             let max_age = ctx.max_age.get(r.medium.as_str()).copied();
-            terms.row(notification_id, Route::of_recipient(r, &p.settings), max_age, None)
+            terms.row(notification_id, Route::of_recipient(r, &p.plan.settings), max_age, None)
         })
         .collect()
 }
@@ -328,13 +391,13 @@ fn created(row: NotificationRow, p: &Prepared, inserted: Vec<DeliveryRow>) -> (F
     let response = FireResponse {
         notification_id: row.public_id.clone(),
         deliveries: i64::try_from(inserted.len()).unwrap_or(i64::MAX),
-        skipped: skipped(&p.resolution),
+        skipped: skipped(&p.plan.resolution),
         attached: false,
     };
     let context = Arc::new(MessageContext {
         notification_pk: row.id,
         notification_id: row.public_id,
-        event: p.event_id.map(|_| p.origin.slug.clone()),
+        event: p.plan.event_id.map(|_| p.plan.origin.slug.clone()),
         severity: row.severity,
         subject: row.subject,
         body: row.body,
@@ -356,7 +419,8 @@ pub async fn fire(writer: &FireWriter, cmd: FireCommand) -> Result<Accepted, Fir
     // pooled connection and in parallel with other fires, so the one writer
     // spends its time only on the inserts that must share a commit. A directory
     // change between plan and commit is as if the fire had come a moment earlier.
-    let (prepared, cmd) = writer.store.read(move |c| Ok((prepare(c, &cmd), cmd))).await?;
+    let plans = writer.plans.clone();
+    let (prepared, cmd) = writer.store.read(move |c| Ok((prepare(c, &cmd, Some(&plans)), cmd))).await?;
     let prepared = prepared?;
     let idempotency = cmd.idempotency.clone();
     match writer.submit(cmd, prepared).await {
@@ -386,6 +450,7 @@ type Submission = (FireCommand, Prepared, tokio::sync::oneshot::Sender<Result<St
 pub struct FireWriter {
     store: Store,
     dispatcher: Dispatcher,
+    plans: Arc<PlanCache>,
     queue: tokio::sync::mpsc::Sender<Submission>,
 }
 
@@ -396,7 +461,7 @@ impl FireWriter {
     pub fn start(store: Store, dispatcher: Dispatcher) -> Self {
         let (queue, receiver) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(run_writer(store.clone(), dispatcher.clone(), receiver));
-        Self { store, dispatcher, queue }
+        Self { store, dispatcher, plans: Arc::default(), queue }
     }
 
     async fn submit(&self, cmd: FireCommand, prepared: Prepared) -> Result<Stored, FireError> {
@@ -712,7 +777,7 @@ mod tests {
             raised_by: "operator:admin".into(),
             idempotency: None,
         };
-        let prepared = prepare(conn, &cmd).unwrap();
+        let prepared = prepare(conn, &cmd, None).unwrap();
         (cmd, prepared)
     }
 
@@ -756,13 +821,31 @@ mod tests {
             let mut fires: Vec<_> = ["ana", "bo", "cy"].iter().map(|s| contact_fire(conn, s)).collect();
             // A destination deleted between planning and storing: its row breaks
             // the foreign key, and with it the joint insert.
-            fires[1].1.resolution.recipients[0].destination_id = 9_999;
+            Arc::make_mut(&mut fires[1].1.plan).resolution.recipients[0].destination_id = 9_999;
             let results = write_transaction(conn, |c| Ok(store_batch(c, &fires, &context()))).unwrap();
             assert!(created_id(&results[0]).is_some());
             assert!(matches!(results[1], Err(FireError::Store(_))), "the broken fire is refused");
             assert!(created_id(&results[2]).is_some());
             let stored: i64 = crate::store::schema::notifications::table.count().get_result(conn).unwrap();
             assert_eq!(stored, 2, "the broken fire left nothing behind");
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_kept_plan_is_used_until_the_directory_changes() {
+        use crate::store::schema::contacts as contact_rows;
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&dir.path().join("t.db").display().to_string()).unwrap();
+        run_migrations(&url, |conn| {
+            let (cmd, _) = contact_fire(conn, "ana");
+            let cache = PlanCache::default();
+            let first = cache.plan(conn, &cmd.target).unwrap();
+            assert!(Arc::ptr_eq(&first, &cache.plan(conn, &cmd.target).unwrap()), "kept");
+            diesel::update(contact_rows::table).set(contact_rows::enabled.eq(false)).execute(conn).unwrap();
+            let refused = cache.plan(conn, &cmd.target);
+            assert!(matches!(refused, Err(FireError::Disabled { .. })), "read again after the change");
             Ok(())
         })
         .unwrap();

@@ -5,10 +5,16 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::schema::{contact_groups, contacts, destinations, event_targets, group_members};
+use super::schema::{contact_groups, contacts, destinations, directory_version, event_targets, group_members};
 use super::{DbConnection, StoreError};
 use crate::domain::media::Medium;
 use crate::domain::plan::{ContactInfo, DestinationInfo, DirectorySnapshot, GroupInfo, Target};
+
+/// The directory's version: it changes whenever anything a fire reads from
+/// the directory does (see the `directory_version` migration).
+pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(directory_version::table.select(directory_version::version).first::<i64>(conn)?)
+}
 
 /// The targets of an event, in their order.
 pub fn event_targets(conn: &mut DbConnection, event_id: i64) -> Result<Vec<Target>, StoreError> {

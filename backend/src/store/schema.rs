@@ -225,6 +225,15 @@ diesel::joinable!(deliveries -> contacts (contact_id));
 diesel::joinable!(notifications -> events (event_id));
 diesel::joinable!(timeline_entries -> notifications (notification_id));
 
+diesel::table! {
+    /// One row: moved on by triggers at every change of contacts, destinations,
+    /// groups, members, events or event targets.
+    directory_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
     operators,

@@ -18,6 +18,7 @@ on_both_backends!(
     firing_a_missing_or_disabled_event_is_refused,
     a_webhook_that_never_answers_does_not_hold_up_other_channels,
     fires_arriving_together_each_reach_their_own_recipients,
+    every_directory_change_reaches_the_next_fire_on_one_instance,
 );
 
 /// Polls the notification until `done` holds for it (30 s at most).
@@ -415,4 +416,51 @@ async fn fires_arriving_together_each_reach_their_own_recipients(app: TestApp) {
     for id in &seen {
         wait_for_notification(&app, id, all_final).await;
     }
+}
+
+/// Fires at a target are planned from a kept copy of the directory while it
+/// does not change; every kind of change must reach the very next fire.
+pub async fn every_directory_change_reaches_the_next_fire(fires: &TestApp, changes: &TestApp) {
+    for slug in ["ana", "bob"] {
+        changes.create_contact(slug).await;
+    }
+    let inbox = json!({"medium": "inbox", "settings": {"operator": "admin"}});
+    changes.post("/api/v1/contacts/ana/destinations", inbox.clone()).await.expect(201);
+    let bob = changes.post("/api/v1/contacts/bob/destinations", inbox).await.expect(201);
+    changes.post("/api/v1/groups", json!({"slug": "ops", "name": "Ops", "members": ["ana"]})).await.expect(201);
+    let event = json!({"slug": "e", "name": "E", "targets": {"groups": ["ops"]},
+                       "templates": {"subject": "v1", "body": "b"}});
+    changes.post("/api/v1/events", event).await.expect(201);
+    let fire = || async { fires.post("/api/v1/events/e/fire", json!({})).await };
+    let reached = |answer: &Value| answer["deliveries"].as_i64().unwrap();
+
+    assert_eq!(reached(&fire().await.expect(201)), 1);
+    assert_eq!(reached(&fire().await.expect(201)), 1, "a second fire from the kept plan");
+
+    changes.patch("/api/v1/groups/ops", json!({"members": ["ana", "bob"]})).await.expect(200);
+    assert_eq!(reached(&fire().await.expect(201)), 2, "a new group member");
+
+    changes.post(&format!("/api/v1/destinations/{}/disable", bob["id"]), json!({})).await.expect(200);
+    let answer = fire().await.expect(201);
+    assert_eq!(reached(&answer), 1, "a disabled destination");
+    assert_eq!(answer["skipped"][0]["reason"], "destination_disabled");
+
+    changes.patch("/api/v1/contacts/ana", json!({"enabled": false})).await.expect(200);
+    assert_eq!(reached(&fire().await.expect(201)), 0, "a disabled contact");
+
+    changes.patch("/api/v1/contacts/ana", json!({"enabled": true})).await.expect(200);
+    changes.patch("/api/v1/events/e", json!({"targets": {"contacts": ["bob", "ana"]}})).await.expect(200);
+    changes.post(&format!("/api/v1/destinations/{}/enable", bob["id"]), json!({})).await.expect(200);
+    assert_eq!(reached(&fire().await.expect(201)), 2, "new event targets");
+
+    changes.patch("/api/v1/events/e", json!({"templates": {"subject": "v2", "body": "b"}})).await.expect(200);
+    let id = fire().await.expect(201)["notification_id"].as_str().unwrap().to_owned();
+    assert_eq!(fires.get(&format!("/api/v1/notifications/{id}")).await.expect(200)["subject"], "v2");
+
+    changes.patch("/api/v1/events/e", json!({"enabled": false})).await.expect(200);
+    fire().await.expect_error(409, "conflict");
+}
+
+async fn every_directory_change_reaches_the_next_fire_on_one_instance(app: TestApp) {
+    every_directory_change_reaches_the_next_fire(&app, &app).await;
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::firing::{wait_for_notification, webhook_contact};
+use crate::firing::{every_directory_change_reaches_the_next_fire, wait_for_notification, webhook_contact};
 use crate::helpers::{spawn_with, test_settings, Backend, TestDb};
 use crate::sink::Sink;
 
@@ -34,4 +34,14 @@ async fn a_stopping_instance_hands_its_deliveries_to_another_at_once() {
     sink.set_stalled(false);
     wait_for_notification(&second, &id, |n| n["deliveries"][0]["status"] == "delivered").await;
     assert!(sink.received().len() >= 2, "the second instance sent it again");
+}
+
+/// A change made through one instance reaches the next fire on another, which
+/// keeps its own copy of the plans it made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_change_through_one_instance_reaches_the_next_fire_on_another() {
+    let (db, url) = TestDb::create(Backend::Postgres).await;
+    let first = spawn_with(Backend::Postgres, db, test_settings(&url)).await;
+    let second = spawn_with(Backend::Postgres, TestDb::Shared, test_settings(&url)).await;
+    every_directory_change_reaches_the_next_fire(&first, &second).await;
 }
