@@ -81,6 +81,7 @@ pub(crate) const UPDATE_DESTINATION: Operation = op("update_destination", Patch,
 pub(crate) const CREATE_EVENT: Operation = op("create_event", Post, "/api/v1/events");
 pub(crate) const DELETE_EVENT: Operation = op("delete_event", Delete, "/api/v1/events/{slug}");
 pub(crate) const GET_EVENT: Operation = op("get_event", Get, "/api/v1/events/{slug}");
+pub(crate) const GET_EVENT_VARIABLES: Operation = op("get_event_variables", Get, "/api/v1/events/{slug}/variables");
 pub(crate) const LIST_EVENTS: Operation = op("list_events", Get, "/api/v1/events");
 pub(crate) const UPDATE_EVENT: Operation = op("update_event", Patch, "/api/v1/events/{slug}");
 
@@ -158,6 +159,7 @@ pub const OPERATIONS: &[Operation] = &[
     CREATE_EVENT,
     DELETE_EVENT,
     GET_EVENT,
+    GET_EVENT_VARIABLES,
     LIST_EVENTS,
     UPDATE_EVENT,
     FIRE_EVENT,

@@ -108,3 +108,12 @@ pub struct EventUpdate {
     /// `""` removes the UEI.
     pub uei: Option<String>,
 }
+
+/// The variables an event's templates use: what a fire's `args` should hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"variables": ["host", "mount", "percent"]}))]
+pub struct EventVariables {
+    /// Top-level names used by the subject, body and SMS templates, sorted,
+    /// each once. Loop variables and the sandbox's functions are left out.
+    pub variables: Vec<String>,
+}

@@ -2,9 +2,12 @@
 
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{delete, get, patch, post, HttpResponse};
-use tocsin_types::{ErrorBody, Event, EventTargets, EventTemplates, EventUpdate, ListQuery, NewEvent, Page};
+use tocsin_types::{
+    ErrorBody, Event, EventTargets, EventTemplates, EventUpdate, EventVariables, ListQuery, NewEvent, Page,
+};
 
 use crate::domain::names::{display_name, free_text};
+use crate::domain::render;
 use crate::domain::slug::Slug;
 use crate::domain::templates::check_syntax;
 use crate::domain::ValidationError;
@@ -94,6 +97,37 @@ pub async fn get_event(
 ) -> Result<Json<Event>, ApiError> {
     let slug = slug.into_inner();
     Ok(Json(state.store.read(move |c| events::get(c, &slug).and_then(|e| events::load(c, e))).await?))
+}
+
+/// List the variables of an event's templates.
+///
+/// The names its subject, body and SMS templates use, sorted and each once:
+/// the fields a form should ask for before firing it.
+#[utoipa::path(
+    tag = "events", operation_id = "get_event_variables",
+    params(("slug" = String, Path, description = "Event slug (any case)")),
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "The variables", body = EventVariables),
+        (status = 404, description = "No such event", body = ErrorBody),
+    )
+)]
+#[get("/events/{slug}/variables")]
+pub async fn get_event_variables(
+    _auth: Authorized<Read>,
+    state: Data<AppState>,
+    slug: Path<String>,
+) -> Result<Json<EventVariables>, ApiError> {
+    let slug = slug.into_inner();
+    let event = state.store.read(move |c| events::get(c, &slug)).await?;
+    let mut variables = Vec::new();
+    for source in [&event.subject_template, &event.body_template, &event.sms_template] {
+        // Stored templates passed the same check when they were saved.
+        variables.extend(render::variables(source).map_err(|e| ApiError::internal(e.to_string()))?);
+    }
+    variables.sort();
+    variables.dedup();
+    Ok(Json(EventVariables { variables }))
 }
 
 /// Update an event.

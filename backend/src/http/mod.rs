@@ -21,6 +21,7 @@ pub mod operators;
 pub mod receipts;
 pub mod session;
 pub mod state;
+pub mod webapp;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -59,6 +60,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(events::list_events)
             .service(events::create_event)
             .service(events::get_event)
+            .service(events::get_event_variables)
             .service(events::update_event)
             .service(events::delete_event)
             .service(firing::fire_event)
@@ -87,7 +89,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Everything no other route took: RedFlash's routes (which tolerate path
-/// prefixes, so they cannot be plain routes), else a 404 in the API's shape.
+/// prefixes, so they cannot be plain routes), then the web app (any other GET
+/// outside `/api/`, so its deep links work), else a 404 in the API's shape.
 pub async fn fallback(state: web::Data<state::AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let form = legacy::body_fields(&req, &body).await;
     let lenient = req.method() == actix_web::http::Method::POST
@@ -100,11 +103,14 @@ pub async fn fallback(state: web::Data<state::AppState>, req: HttpRequest, body:
     }
     match legacy::recognise(req.path(), lenient) {
         Some(route) => legacy::serve(state, req, route, form).await,
-        None => actix_web::ResponseError::error_response(&ApiError::not_found(format!(
-            "no route for {} {}",
-            req.method(),
-            req.path()
-        ))),
+        None => match webapp::respond(&req) {
+            Some(app) => app,
+            None => actix_web::ResponseError::error_response(&ApiError::not_found(format!(
+                "no route for {} {}",
+                req.method(),
+                req.path()
+            ))),
+        },
     }
 }
 

@@ -6,6 +6,7 @@ on_both_backends!(
     an_event_round_trips_with_targets_templates_and_severity,
     a_broken_template_is_refused_with_where_it_breaks,
     an_event_with_an_unknown_target_is_not_created,
+    the_variables_of_an_event_are_those_its_templates_use,
 );
 
 async fn an_event_round_trips_with_targets_templates_and_severity(app: TestApp) {
@@ -70,4 +71,24 @@ async fn an_event_with_an_unknown_target_is_not_created(app: TestApp) {
         .expect_error(422, "validation_failed");
     assert_eq!(err["details"]["field"], "targets.groups");
     app.get("/api/v1/events/e").await.expect_error(404, "not_found");
+}
+
+async fn the_variables_of_an_event_are_those_its_templates_use(app: TestApp) {
+    app.post(
+        "/api/v1/events",
+        json!({"slug": "disk-full", "name": "Disk full", "templates": {
+            "subject": "Disk full on {{ host }}",
+            "body": "{{ host }}: {{ mount }} is {{ percent }}% full{% for d in disks %} {{ d }}{% endfor %}",
+            "sms": "{{ host|upper }} {{ percent }}% {% for i in range(2) %}!{% endfor %}"}}),
+    )
+    .await
+    .expect(201);
+    let answer = app.get("/api/v1/events/DISK-FULL/variables").await.expect(200);
+    assert_eq!(answer, json!({"variables": ["disks", "host", "mount", "percent"]}));
+
+    app.post("/api/v1/events", json!({"slug": "plain", "name": "Plain", "templates": {"body": "no variables"}}))
+        .await
+        .expect(201);
+    assert_eq!(app.get("/api/v1/events/plain/variables").await.expect(200), json!({"variables": []}));
+    app.get("/api/v1/events/nope/variables").await.expect_error(404, "not_found");
 }

@@ -27,3 +27,4 @@ mod sink;
 mod sms;
 mod smtp;
 mod system;
+mod web;

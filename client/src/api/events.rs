@@ -1,8 +1,8 @@
 //! Events: named notifications with their targets and templates.
 
-use tocsin_types::{Event, EventUpdate, ListQuery, NewEvent, Page};
+use tocsin_types::{Event, EventUpdate, EventVariables, ListQuery, NewEvent, Page};
 
-use crate::operations::{CREATE_EVENT, DELETE_EVENT, GET_EVENT, LIST_EVENTS, UPDATE_EVENT};
+use crate::operations::{CREATE_EVENT, DELETE_EVENT, GET_EVENT, GET_EVENT_VARIABLES, LIST_EVENTS, UPDATE_EVENT};
 use crate::{Client, Error};
 
 impl Client {
@@ -19,6 +19,11 @@ impl Client {
     /// One event.
     pub async fn get_event(&self, slug: &str) -> Result<Event, Error> {
         self.call(&GET_EVENT, &[slug]).decode().await
+    }
+
+    /// The variables an event's templates use: the `args` a fire should carry.
+    pub async fn get_event_variables(&self, slug: &str) -> Result<EventVariables, Error> {
+        self.call(&GET_EVENT_VARIABLES, &[slug]).decode().await
     }
 
     /// Changes the fields of an event that `update` holds.

@@ -1,0 +1,5 @@
+//! Pieces the pages share.
+
+pub mod alert;
+pub mod status;
+pub mod time;
