@@ -22,13 +22,13 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::LazyLock;
 
 use minijinja::machinery::ast::{BinOpKind, CallArg, Expr, Stmt};
 use minijinja::machinery::{self, WhitespaceConfig};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::tests as is;
-use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::value::{Object, Rest, Value, ValueKind};
 use minijinja::{filters, AutoEscape, Environment, Error, ErrorKind, Output, State, Template, UndefinedBehavior};
 use serde_json::Map;
 
@@ -86,8 +86,7 @@ pub fn render(
     args: &Map<String, serde_json::Value>,
     escaping: Escaping,
 ) -> Result<String, RenderError> {
-    let env = sandbox(escaping);
-    let template = compile(&env, field, source)?;
+    let template = compile(sandbox(escaping), field, source)?;
     let mut sink = CappedSink::default();
     let rendered = template.render_captured_to(Value::from_serialize(args), &mut sink).map(drop);
     // Checked first: the engine reports the refused write as a generic write failure.
@@ -105,16 +104,27 @@ pub fn render(
 /// A template that [`render`] would refuse is refused here too, so a form can
 /// say so before the template is saved.
 pub fn variables(source: &str) -> Result<Vec<String>, RenderError> {
-    let env = sandbox(Escaping::None);
-    let template = compile(&env, "template", source)?;
+    let template = compile(sandbox(Escaping::None), "template", source)?;
     let mut names: Vec<String> =
         template.undeclared_variables(false).into_iter().filter(|name| !FUNCTIONS.contains(&name.as_str())).collect();
     names.sort();
     Ok(names)
 }
 
-/// A fresh environment holding only what message templates may use.
-fn sandbox<'source>(escaping: Escaping) -> Environment<'source> {
+/// The environment for `escaping`, built once: setting one up registers every
+/// filter and test, which cost more than rendering a short message. What one
+/// render may spend (fuel, the work meter) is counted per render, not here.
+fn sandbox(escaping: Escaping) -> &'static Environment<'static> {
+    static PLAIN: LazyLock<Environment<'static>> = LazyLock::new(|| build_sandbox(Escaping::None));
+    static HTML: LazyLock<Environment<'static>> = LazyLock::new(|| build_sandbox(Escaping::Html));
+    match escaping {
+        Escaping::None => &PLAIN,
+        Escaping::Html => &HTML,
+    }
+}
+
+/// An environment holding only what message templates may use.
+fn build_sandbox(escaping: Escaping) -> Environment<'static> {
     // `empty` rather than `new`: every filter, test and function is listed
     // below on purpose, so an engine upgrade cannot add one unnoticed.
     let mut env = Environment::empty();
@@ -130,90 +140,89 @@ fn sandbox<'source>(escaping: Escaping) -> Environment<'source> {
     env.set_debug(false);
     env.set_formatter(move |out, _state, value| write_value(out, value, escaping));
 
-    let meter = Arc::new(AtomicU64::new(0));
-    add_filter(&mut env, &meter, "safe", Cost::Input, Value::from_function(filters::safe));
-    add_filter(&mut env, &meter, "escape", Cost::Input, Value::from_function(escape));
-    add_filter(&mut env, &meter, "e", Cost::Input, Value::from_function(escape));
-    add_filter(&mut env, &meter, "join", Cost::Input, Value::from_function(join));
-    add_filter(&mut env, &meter, "replace", Cost::Input, Value::from_function(replace));
-    add_filter(&mut env, &meter, "lower", Cost::Input, Value::from_function(filters::lower));
-    add_filter(&mut env, &meter, "upper", Cost::Input, Value::from_function(filters::upper));
-    add_filter(&mut env, &meter, "title", Cost::Input, Value::from_function(filters::title));
-    add_filter(&mut env, &meter, "capitalize", Cost::Input, Value::from_function(filters::capitalize));
-    add_filter(&mut env, &meter, "trim", Cost::Input, Value::from_function(filters::trim));
-    add_filter(&mut env, &meter, "length", Cost::Flat, Value::from_function(filters::length));
-    add_filter(&mut env, &meter, "count", Cost::Flat, Value::from_function(filters::length));
-    add_filter(&mut env, &meter, "default", Cost::Flat, Value::from_function(filters::default));
-    add_filter(&mut env, &meter, "d", Cost::Flat, Value::from_function(filters::default));
-    add_filter(&mut env, &meter, "first", Cost::Flat, Value::from_function(filters::first));
-    add_filter(&mut env, &meter, "last", Cost::Flat, Value::from_function(filters::last));
-    add_filter(&mut env, &meter, "min", Cost::Input, Value::from_function(filters::min));
-    add_filter(&mut env, &meter, "max", Cost::Input, Value::from_function(filters::max));
-    add_filter(&mut env, &meter, "sort", Cost::Input, Value::from_function(filters::sort));
-    add_filter(&mut env, &meter, "unique", Cost::Input, Value::from_function(filters::unique));
-    add_filter(&mut env, &meter, "reverse", Cost::Input, Value::from_function(filters::reverse));
-    add_filter(&mut env, &meter, "list", Cost::Input, Value::from_function(filters::list));
-    add_filter(&mut env, &meter, "string", Cost::Input, Value::from_function(filters::string));
-    add_filter(&mut env, &meter, "bool", Cost::Flat, Value::from_function(filters::bool));
-    add_filter(&mut env, &meter, "int", Cost::Flat, Value::from_function(filters::int));
-    add_filter(&mut env, &meter, "float", Cost::Flat, Value::from_function(filters::float));
-    add_filter(&mut env, &meter, "abs", Cost::Flat, Value::from_function(filters::abs));
-    add_filter(&mut env, &meter, "round", Cost::Flat, Value::from_function(filters::round));
-    add_filter(&mut env, &meter, "items", Cost::Input, Value::from_function(filters::items));
-    add_filter(&mut env, &meter, "dictsort", Cost::Input, Value::from_function(filters::dictsort));
-    add_filter(&mut env, &meter, "split", Cost::Input, Value::from_function(filters::split));
-    add_filter(&mut env, &meter, "lines", Cost::Input, Value::from_function(filters::lines));
-    add_filter(&mut env, &meter, "attr", Cost::Flat, Value::from_function(filters::attr));
-    add_filter(&mut env, &meter, "select", Cost::Input, Value::from_function(filters::select));
-    add_filter(&mut env, &meter, "reject", Cost::Input, Value::from_function(filters::reject));
-    add_filter(&mut env, &meter, "selectattr", Cost::Input, Value::from_function(filters::selectattr));
-    add_filter(&mut env, &meter, "rejectattr", Cost::Input, Value::from_function(filters::rejectattr));
+    add_filter(&mut env, "safe", Cost::Input, Value::from_function(filters::safe));
+    add_filter(&mut env, "escape", Cost::Input, Value::from_function(escape));
+    add_filter(&mut env, "e", Cost::Input, Value::from_function(escape));
+    add_filter(&mut env, "join", Cost::Input, Value::from_function(join));
+    add_filter(&mut env, "replace", Cost::Input, Value::from_function(replace));
+    add_filter(&mut env, "lower", Cost::Input, Value::from_function(filters::lower));
+    add_filter(&mut env, "upper", Cost::Input, Value::from_function(filters::upper));
+    add_filter(&mut env, "title", Cost::Input, Value::from_function(filters::title));
+    add_filter(&mut env, "capitalize", Cost::Input, Value::from_function(filters::capitalize));
+    add_filter(&mut env, "trim", Cost::Input, Value::from_function(filters::trim));
+    add_filter(&mut env, "length", Cost::Flat, Value::from_function(filters::length));
+    add_filter(&mut env, "count", Cost::Flat, Value::from_function(filters::length));
+    add_filter(&mut env, "default", Cost::Flat, Value::from_function(filters::default));
+    add_filter(&mut env, "d", Cost::Flat, Value::from_function(filters::default));
+    add_filter(&mut env, "first", Cost::Flat, Value::from_function(filters::first));
+    add_filter(&mut env, "last", Cost::Flat, Value::from_function(filters::last));
+    add_filter(&mut env, "min", Cost::Input, Value::from_function(filters::min));
+    add_filter(&mut env, "max", Cost::Input, Value::from_function(filters::max));
+    add_filter(&mut env, "sort", Cost::Input, Value::from_function(filters::sort));
+    add_filter(&mut env, "unique", Cost::Input, Value::from_function(filters::unique));
+    add_filter(&mut env, "reverse", Cost::Input, Value::from_function(filters::reverse));
+    add_filter(&mut env, "list", Cost::Input, Value::from_function(filters::list));
+    add_filter(&mut env, "string", Cost::Input, Value::from_function(filters::string));
+    add_filter(&mut env, "bool", Cost::Flat, Value::from_function(filters::bool));
+    add_filter(&mut env, "int", Cost::Flat, Value::from_function(filters::int));
+    add_filter(&mut env, "float", Cost::Flat, Value::from_function(filters::float));
+    add_filter(&mut env, "abs", Cost::Flat, Value::from_function(filters::abs));
+    add_filter(&mut env, "round", Cost::Flat, Value::from_function(filters::round));
+    add_filter(&mut env, "items", Cost::Input, Value::from_function(filters::items));
+    add_filter(&mut env, "dictsort", Cost::Input, Value::from_function(filters::dictsort));
+    add_filter(&mut env, "split", Cost::Input, Value::from_function(filters::split));
+    add_filter(&mut env, "lines", Cost::Input, Value::from_function(filters::lines));
+    add_filter(&mut env, "attr", Cost::Flat, Value::from_function(filters::attr));
+    add_filter(&mut env, "select", Cost::Input, Value::from_function(filters::select));
+    add_filter(&mut env, "reject", Cost::Input, Value::from_function(filters::reject));
+    add_filter(&mut env, "selectattr", Cost::Input, Value::from_function(filters::selectattr));
+    add_filter(&mut env, "rejectattr", Cost::Input, Value::from_function(filters::rejectattr));
     // Left out on purpose: `format`, `indent`, `center`-style padding and
     // `pprint` take a size from the template; `map`, `batch`, `slice`, `sum`,
     // `chain`, `zip` and `groupby` can build containers that repeat a value.
 
-    add_test(&mut env, &meter, "defined", Cost::Flat, Value::from_function(is::is_defined));
-    add_test(&mut env, &meter, "undefined", Cost::Flat, Value::from_function(is::is_undefined));
-    add_test(&mut env, &meter, "none", Cost::Flat, Value::from_function(is::is_none));
-    add_test(&mut env, &meter, "safe", Cost::Flat, Value::from_function(is::is_safe));
-    add_test(&mut env, &meter, "escaped", Cost::Flat, Value::from_function(is::is_safe));
-    add_test(&mut env, &meter, "boolean", Cost::Flat, Value::from_function(is::is_boolean));
-    add_test(&mut env, &meter, "true", Cost::Flat, Value::from_function(is::is_true));
-    add_test(&mut env, &meter, "false", Cost::Flat, Value::from_function(is::is_false));
-    add_test(&mut env, &meter, "odd", Cost::Flat, Value::from_function(is::is_odd));
-    add_test(&mut env, &meter, "even", Cost::Flat, Value::from_function(is::is_even));
-    add_test(&mut env, &meter, "divisibleby", Cost::Flat, Value::from_function(is::is_divisibleby));
-    add_test(&mut env, &meter, "number", Cost::Flat, Value::from_function(is::is_number));
-    add_test(&mut env, &meter, "integer", Cost::Flat, Value::from_function(is::is_integer));
-    add_test(&mut env, &meter, "int", Cost::Flat, Value::from_function(is::is_integer));
-    add_test(&mut env, &meter, "float", Cost::Flat, Value::from_function(is::is_float));
-    add_test(&mut env, &meter, "string", Cost::Flat, Value::from_function(is::is_string));
-    add_test(&mut env, &meter, "sequence", Cost::Flat, Value::from_function(is::is_sequence));
-    add_test(&mut env, &meter, "iterable", Cost::Flat, Value::from_function(is::is_iterable));
-    add_test(&mut env, &meter, "mapping", Cost::Flat, Value::from_function(is::is_mapping));
-    add_test(&mut env, &meter, "startingwith", Cost::Input, Value::from_function(is::is_startingwith));
-    add_test(&mut env, &meter, "endingwith", Cost::Input, Value::from_function(is::is_endingwith));
-    add_test(&mut env, &meter, "lower", Cost::Input, Value::from_function(is::is_lower));
-    add_test(&mut env, &meter, "upper", Cost::Input, Value::from_function(is::is_upper));
-    add_test(&mut env, &meter, "sameas", Cost::Flat, Value::from_function(is::is_sameas));
-    add_test(&mut env, &meter, "in", Cost::Input, Value::from_function(is::is_in));
+    add_test(&mut env, "defined", Cost::Flat, Value::from_function(is::is_defined));
+    add_test(&mut env, "undefined", Cost::Flat, Value::from_function(is::is_undefined));
+    add_test(&mut env, "none", Cost::Flat, Value::from_function(is::is_none));
+    add_test(&mut env, "safe", Cost::Flat, Value::from_function(is::is_safe));
+    add_test(&mut env, "escaped", Cost::Flat, Value::from_function(is::is_safe));
+    add_test(&mut env, "boolean", Cost::Flat, Value::from_function(is::is_boolean));
+    add_test(&mut env, "true", Cost::Flat, Value::from_function(is::is_true));
+    add_test(&mut env, "false", Cost::Flat, Value::from_function(is::is_false));
+    add_test(&mut env, "odd", Cost::Flat, Value::from_function(is::is_odd));
+    add_test(&mut env, "even", Cost::Flat, Value::from_function(is::is_even));
+    add_test(&mut env, "divisibleby", Cost::Flat, Value::from_function(is::is_divisibleby));
+    add_test(&mut env, "number", Cost::Flat, Value::from_function(is::is_number));
+    add_test(&mut env, "integer", Cost::Flat, Value::from_function(is::is_integer));
+    add_test(&mut env, "int", Cost::Flat, Value::from_function(is::is_integer));
+    add_test(&mut env, "float", Cost::Flat, Value::from_function(is::is_float));
+    add_test(&mut env, "string", Cost::Flat, Value::from_function(is::is_string));
+    add_test(&mut env, "sequence", Cost::Flat, Value::from_function(is::is_sequence));
+    add_test(&mut env, "iterable", Cost::Flat, Value::from_function(is::is_iterable));
+    add_test(&mut env, "mapping", Cost::Flat, Value::from_function(is::is_mapping));
+    add_test(&mut env, "startingwith", Cost::Input, Value::from_function(is::is_startingwith));
+    add_test(&mut env, "endingwith", Cost::Input, Value::from_function(is::is_endingwith));
+    add_test(&mut env, "lower", Cost::Input, Value::from_function(is::is_lower));
+    add_test(&mut env, "upper", Cost::Input, Value::from_function(is::is_upper));
+    add_test(&mut env, "sameas", Cost::Flat, Value::from_function(is::is_sameas));
+    add_test(&mut env, "in", Cost::Input, Value::from_function(is::is_in));
     for name in ["eq", "equalto", "=="] {
-        add_test(&mut env, &meter, name, Cost::Input, Value::from_function(is::is_eq));
+        add_test(&mut env, name, Cost::Input, Value::from_function(is::is_eq));
     }
     for name in ["ne", "!="] {
-        add_test(&mut env, &meter, name, Cost::Input, Value::from_function(is::is_ne));
+        add_test(&mut env, name, Cost::Input, Value::from_function(is::is_ne));
     }
     for name in ["lt", "lessthan", "<"] {
-        add_test(&mut env, &meter, name, Cost::Input, Value::from_function(is::is_lt));
+        add_test(&mut env, name, Cost::Input, Value::from_function(is::is_lt));
     }
     for name in ["le", "<="] {
-        add_test(&mut env, &meter, name, Cost::Input, Value::from_function(is::is_le));
+        add_test(&mut env, name, Cost::Input, Value::from_function(is::is_le));
     }
     for name in ["gt", "greaterthan", ">"] {
-        add_test(&mut env, &meter, name, Cost::Input, Value::from_function(is::is_gt));
+        add_test(&mut env, name, Cost::Input, Value::from_function(is::is_gt));
     }
     for name in ["ge", ">="] {
-        add_test(&mut env, &meter, name, Cost::Input, Value::from_function(is::is_ge));
+        add_test(&mut env, name, Cost::Input, Value::from_function(is::is_ge));
     }
 
     env.add_function("range", range);
@@ -222,32 +231,39 @@ fn sandbox<'source>(escaping: Escaping) -> Environment<'source> {
 
 /// Registers a filter that charges its arguments' size to the render's work
 /// budget before running.
-fn add_filter(env: &mut Environment<'_>, meter: &Arc<AtomicU64>, name: &'static str, cost: Cost, filter: Value) {
-    let meter = Arc::clone(meter);
+fn add_filter(env: &mut Environment<'_>, name: &'static str, cost: Cost, filter: Value) {
     env.add_filter(name, move |state: &State<'_, '_>, args: Rest<Value>| -> Result<Value, Error> {
-        charge(&meter, cost, &args)?;
+        charge(state, cost, &args)?;
         filter.call(state, &args)
     });
 }
 
 /// Registers a test that charges its arguments' size like [`add_filter`].
-fn add_test(env: &mut Environment<'_>, meter: &Arc<AtomicU64>, name: &'static str, cost: Cost, test: Value) {
-    let meter = Arc::clone(meter);
+fn add_test(env: &mut Environment<'_>, name: &'static str, cost: Cost, test: Value) {
     env.add_test(name, move |state: &State<'_, '_>, args: Rest<Value>| -> Result<bool, Error> {
-        charge(&meter, cost, &args)?;
+        charge(state, cost, &args)?;
         Ok(test.call(state, &args)?.is_true())
     });
 }
 
+/// The work a render's filters and tests have done so far. It lives in the
+/// render's own state (a minijinja temp), so renders sharing an environment,
+/// even at the same time on other threads, each get the whole budget.
+#[derive(Debug, Default)]
+struct WorkMeter(AtomicU64);
+
+impl Object for WorkMeter {}
+
 /// Fuel counts instructions, not the work one instruction does: `select` or
 /// `sort` over a 16 KB string's characters is one instruction. Charging the
 /// size of every filter's and test's input bounds that work per render.
-fn charge(meter: &AtomicU64, cost: Cost, args: &[Value]) -> Result<(), Error> {
+fn charge(state: &State<'_, '_>, cost: Cost, args: &[Value]) -> Result<(), Error> {
     let cost = match cost {
         Cost::Flat => 1,
         Cost::Input => args.iter().map(weight).fold(1u64, u64::saturating_add),
     };
-    let spent = meter.fetch_add(cost, Ordering::Relaxed).saturating_add(cost);
+    let meter = state.get_or_set_temp_object("tocsin.work", WorkMeter::default);
+    let spent = meter.0.fetch_add(cost, Ordering::Relaxed).saturating_add(cost);
     if spent > MAX_WORK {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
@@ -877,6 +893,23 @@ mod tests {
                       {{ hosts|selectattr('up')|list|length }} {{ load|round(1) }} {{ load|round }} \
                       {{ ''|default('none given', true) }} {{ csv|split(',', 1)|last }}";
         assert_eq!(plain(source, values), "ab 1 2.6 3.0 none given y,z");
+    }
+
+    #[test]
+    fn each_render_gets_the_whole_work_budget() {
+        // About 60 % of the budget: were the meter shared, the second render would fail.
+        let source = format!("{{% for i in range(75) %}}{{{{ '{}'|list|length }}}} {{% endfor %}}", "z".repeat(16_000));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let source = source.clone();
+                std::thread::spawn(move || (0..2).map(|_| plain(&source, json!({}))).collect::<Vec<_>>())
+            })
+            .collect();
+        for thread in threads {
+            for out in thread.join().unwrap() {
+                assert!(out.starts_with("16000 16000 "), "{out}");
+            }
+        }
     }
 
     #[test]
