@@ -30,6 +30,21 @@ pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
+/// utime + stime, in seconds, of every process whose command line contains
+/// `needle`: the PostgreSQL backends serving one database show its name in their
+/// process title (`postgres: postgres tocsin_bench_1_0 127.0.0.1(…) idle`).
+pub fn cpu_seconds_matching(needle: &str, ticks: f64) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(needle))
+        })
+        .filter_map(|pid| cpu_seconds(pid, ticks).ok())
+        .sum()
+}
+
 /// A field of /proc/<pid>/status in MB (`VmRSS`, `VmHWM`).
 pub fn status_mb(pid: u32, field: &str) -> Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))

@@ -66,7 +66,7 @@ fn cell(v: Option<f64>, decimals: usize) -> String {
 }
 
 /// Columns of the table: header, figure, decimals.
-const COLUMNS: [(&str, &str, usize); 13] = [
+const COLUMNS: [(&str, &str, usize); 14] = [
     ("accepted/s", "accepted_per_s", 0),
     ("delivered/s", "delivered_per_s", 0),
     ("p50 ms", "latency_p50_ms", 1),
@@ -77,6 +77,7 @@ const COLUMNS: [(&str, &str, usize); 13] = [
     ("missing", "missing", 0),
     ("dup", "duplicates", 0),
     ("CPU s/1k", "cpu_s_per_1000", 3),
+    ("+DB s/1k", "database_cpu_s_per_1000", 3),
     ("peak MB", "peak_rss_mb", 1),
     ("idle MB", "idle_rss_mb", 1),
     ("runs", "", 0),

@@ -101,6 +101,13 @@ pub struct Running {
     _workdir: tempfile::TempDir,
 }
 
+impl Running {
+    /// The name of the run's PostgreSQL database, if it has one.
+    pub fn database(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|(_, name)| name.as_str())
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -247,6 +247,10 @@ pub async fn run_once(system: System, workload: &Workload, options: &RunOptions)
     let pid = running.pid;
     let peak_reset = procfs::reset_peak_rss(pid);
     let cpu_before = procfs::cpu_seconds(pid, options.ticks)?;
+    // The PostgreSQL server's work for Tocsin, which Tocsin's own CPU time leaves out.
+    let database = running.database().map(|name| format!(" {name} "));
+    let database_cpu = || database.as_deref().map(|needle| procfs::cpu_seconds_matching(needle, options.ticks));
+    let database_cpu_before = database_cpu();
     let started = Instant::now();
     let sent = match workload.shape {
         Shape::Closed { events, clients } => closed(running.target.clone(), events, clients).await,
@@ -256,6 +260,7 @@ pub async fn run_once(system: System, workload: &Workload, options: &RunOptions)
     let expected = accepted.len() as u64 * u64::from(workload.recipients);
     let complete = wait_for_deliveries(&recorder, expected, options.stall).await;
     let cpu = procfs::cpu_seconds(pid, options.ticks)? - cpu_before;
+    let database_cpu = database_cpu().zip(database_cpu_before).map(|(after, before)| after - before);
     let peak_rss = procfs::status_mb(pid, if peak_reset { "VmHWM" } else { "VmRSS" })?;
     // Late duplicates (a retry after a timeout) get a moment to show up.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -321,6 +326,7 @@ pub async fn run_once(system: System, workload: &Workload, options: &RunOptions)
         ("unexpected", Some(unexpected as f64)),
         ("cpu_seconds", Some(cpu)),
         ("cpu_s_per_1000", (expected > 0).then(|| cpu / (expected as f64 / 1000.0))),
+        ("database_cpu_s_per_1000", database_cpu.filter(|_| expected > 0).map(|c| c / (expected as f64 / 1000.0))),
         ("peak_rss_mb", Some(peak_rss)),
         ("idle_rss_mb", Some(idle_rss)),
         ("setup_s", Some(setup_seconds)),
