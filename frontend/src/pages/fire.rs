@@ -5,10 +5,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use tocsin_client::types::{DryRunResponse, FireRequest, FireResponse, ListQuery};
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert};
+use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
 use crate::pages::notification::Skipped;
 use crate::pages::Page;
-use crate::session::{field_of, use_auth};
+use crate::session::use_auth;
 
 /// Fire an event: pick it, fill the variables its templates use, see who it
 /// would reach and what they would read, then send.
@@ -149,17 +149,6 @@ fn Arguments(
     .into_any()
 }
 
-/// The server's message when it is about `field`, next to that field.
-#[component]
-fn FieldError(error: Signal<Option<Error>>, #[prop(into)] field: String) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .filter(|e| field_of(e).as_deref() == Some(field.as_str()))
-            .map(|e| view! { <p class="field-error" role="alert">{crate::session::describe(&e)}</p> })
-    }
-}
-
 /// What a fire would do.
 #[component]
 fn Preview(plan: DryRunResponse) -> impl IntoView {
@@ -213,7 +202,7 @@ fn Preview(plan: DryRunResponse) -> impl IntoView {
 }
 
 /// A typed argument: numbers and booleans as such, anything else as text.
-fn argument(text: &str) -> serde_json::Value {
+pub fn argument(text: &str) -> serde_json::Value {
     match serde_json::from_str::<serde_json::Value>(text.trim()) {
         Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v,
         _ => serde_json::Value::String(text.to_owned()),
