@@ -265,6 +265,20 @@ try {
     if (n.state !== 'acknowledged' || n.acknowledged_by !== 'operator:admin') throw new Error(`state ${n.state} by ${n.acknowledged_by}`);
   });
 
+  await scenario('a group is paged directly with a message', page, async () => {
+    await go(page, 'Fire');
+    await page.getByLabel('Send to').selectOption('group');
+    await page.getByLabel('Group', { exact: true }).selectOption('ops');
+    await page.getByLabel('Subject (optional)').fill('Maintenance');
+    await page.getByLabel('Message', { exact: true }).fill('db1 restarts at 22:00');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('table', { name: 'Recipients' }).getByRole('cell', { name: 'group ops → contact ana', exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.waitForURL(/\/notifications\/[0-9a-f]{32}$/);
+    await page.getByRole('listitem', { name: /^Delivery \d+ to ana$/ }).locator('.badge', { hasText: 'delivered' }).waitFor();
+    await until('the webhook sink to receive the page', () => hooks.some((h) => h.body.includes('db1 restarts at 22:00')));
+  });
+
   await scenario('a disabled channel is skipped in the preview with the reason', page, async () => {
     await go(page, 'Contacts');
     await page.getByRole('button', { name: `Disable webhook ${hookUrl}` }).click();
@@ -281,9 +295,11 @@ try {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live feed' }).click();
     const feed = page.getByRole('list', { name: 'Notifications' });
     await feed.getByRole('link', { name: 'Disk full on db1' }).waitFor();
-    await feed.getByText('1 delivered').waitFor();
+    await feed.getByText('1 delivered').first().waitFor();
+    await page.getByRole('status').getByText('2 delivered').waitFor();
     await page.getByLabel('State', { exact: true }).selectOption('open');
-    await page.getByText('No notifications match').waitFor();
+    await feed.getByRole('link', { name: 'Maintenance' }).waitFor();
+    await until('only open notifications', async () => !(await feed.getByRole('link', { name: 'Disk full on db1' }).count()));
     await page.getByLabel('State', { exact: true }).selectOption('acknowledged');
     await feed.getByRole('link', { name: 'Disk full on db1' }).waitFor();
   });
