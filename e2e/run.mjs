@@ -106,8 +106,9 @@ const browser = await chromium.launch({
   ],
 });
 
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('pageerror', (e) => console.error(`  page error: ${e.message}`));
@@ -157,6 +158,10 @@ async function logIn(page, username, password) {
   await page.getByRole('heading', { name: 'Live feed' }).waitFor();
 }
 
+async function go(page, name) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+}
+
 async function preview(page, event, args) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fire' }).click();
   await page.getByRole('heading', { name: 'Fire an event' }).waitFor();
@@ -169,7 +174,6 @@ async function preview(page, event, args) {
 let failed = false;
 try {
   const page = await newPage();
-  let destinationId;
   let notificationId;
 
   await scenario('log in', page, async () => {
@@ -178,24 +182,60 @@ try {
   });
 
   await scenario('a contact with a webhook destination', page, async () => {
-    await api('POST', '/api/v1/contacts', { slug: 'ana', name: 'Ana Lima' });
-    destinationId = (
-      await api('POST', '/api/v1/contacts/ana/destinations', { medium: 'webhook', label: 'pager', settings: { url: hookUrl } })
-    ).id;
+    await go(page, 'Contacts');
+    await page.getByText('No contacts yet').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Ana Lima');
+    await page.getByLabel('Slug', { exact: true }).fill('ana');
+    await page.getByRole('button', { name: 'Create contact' }).click();
+    await page.getByRole('heading', { name: 'Ana Lima (ana)' }).waitFor();
+    await page.getByLabel('Medium').selectOption({ label: 'Webhook' });
+    // The form comes from the medium's JSON schema: its titles are the labels.
+    await page.getByLabel('Endpoint URL').fill('ftp://nowhere');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await page.locator('.field-error').filter({ hasText: /url/i }).waitFor();
+    await page.getByLabel('Endpoint URL').fill(hookUrl);
+    await page.getByLabel('Label (optional)').fill('pager');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await page.getByRole('button', { name: `Disable webhook ${hookUrl}` }).waitFor();
+    const ana = await api('GET', '/api/v1/contacts/ana');
+    if (ana.destinations.length !== 1 || ana.destinations[0].address !== hookUrl) throw new Error(JSON.stringify(ana));
   });
 
-  await scenario('a group', page, async () => {
-    await api('POST', '/api/v1/groups', { slug: 'ops', name: 'Operations', members: ['ana'] });
+  await scenario('a group with ordered members', page, async () => {
+    await api('POST', '/api/v1/contacts', { slug: 'bob', name: 'Bob Stone' });
+    await go(page, 'Groups');
+    await page.getByLabel('Name', { exact: true }).fill('Operations');
+    await page.getByLabel('Slug', { exact: true }).fill('ops');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { name: 'Operations (ops)' }).waitFor();
+    for (const slug of ['bob', 'ana']) {
+      await page.getByLabel('Add a member').selectOption(slug);
+      await page.getByRole('button', { name: 'Add member' }).click();
+      await page.getByRole('list', { name: 'Members' }).getByText(`(${slug})`).waitFor();
+    }
+    await page.getByRole('button', { name: 'Move ana up' }).click();
+    await until('ana to come first', async () => (await api('GET', '/api/v1/groups/ops')).members[0].slug === 'ana');
+    await page.getByRole('list', { name: 'Members' }).getByRole('listitem').first().getByText('Ana Lima (ana)').waitFor();
   });
 
   await scenario('an event with a template', page, async () => {
-    await api('POST', '/api/v1/events', {
-      slug: 'disk-full',
-      name: 'Disk full',
-      severity: 'major',
-      targets: { groups: ['ops'] },
-      templates: { subject: 'Disk full on {{ host }}', body: '{{ host }}: {{ mount }} is {{ percent }}% full', sms: '{{ host }} disk {{ percent }}%' },
-    });
+    await go(page, 'Events');
+    await page.getByRole('link', { name: 'New event' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Disk full');
+    await page.getByLabel('Slug', { exact: true }).fill('disk-full');
+    await page.getByLabel('Severity').selectOption('major');
+    await page.getByRole('group', { name: 'Target groups' }).getByLabel('Operations (ops)').check();
+    await page.getByLabel('Subject template').fill('Disk full on {{ host }');
+    await page.locator('.field-error').filter({ hasText: /syntax|expected|unexpected/i }).first().waitFor();
+    await page.getByLabel('Subject template').fill('Disk full on {{ host }}');
+    await page.getByLabel('Body template').fill('{{ host }}: {{ mount }} is {{ percent }}% full');
+    await page.getByLabel(/^SMS template/).fill('{{ host }} disk {{ percent }}%');
+    await page.getByLabel('Sample host').fill('db1');
+    await page.getByRole('region', { name: 'Rendered message' }).getByText('Disk full on db1').waitFor();
+    await page.getByRole('button', { name: 'Create event' }).click();
+    await page.getByRole('heading', { name: 'Event disk-full' }).waitFor();
+    const event = await api('GET', '/api/v1/events/disk-full');
+    if (event.targets.groups[0] !== 'ops' || event.severity !== 'major') throw new Error(JSON.stringify(event));
   });
 
   await scenario('fire with the preview showing the contact', page, async () => {
@@ -225,22 +265,41 @@ try {
     if (n.state !== 'acknowledged' || n.acknowledged_by !== 'operator:admin') throw new Error(`state ${n.state} by ${n.acknowledged_by}`);
   });
 
+  await scenario('a group is paged directly with a message', page, async () => {
+    await go(page, 'Fire');
+    await page.getByLabel('Send to').selectOption('group');
+    await page.getByLabel('Group', { exact: true }).selectOption('ops');
+    await page.getByLabel('Subject (optional)').fill('Maintenance');
+    await page.getByLabel('Message', { exact: true }).fill('db1 restarts at 22:00');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('table', { name: 'Recipients' }).getByRole('cell', { name: 'group ops → contact ana', exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.waitForURL(/\/notifications\/[0-9a-f]{32}$/);
+    await page.getByRole('listitem', { name: /^Delivery \d+ to ana$/ }).locator('.badge', { hasText: 'delivered' }).waitFor();
+    await until('the webhook sink to receive the page', () => hooks.some((h) => h.body.includes('db1 restarts at 22:00')));
+  });
+
   await scenario('a disabled channel is skipped in the preview with the reason', page, async () => {
-    await api('POST', `/api/v1/destinations/${destinationId}/disable`);
+    await go(page, 'Contacts');
+    await page.getByRole('button', { name: `Disable webhook ${hookUrl}` }).click();
+    await page.getByRole('button', { name: `Enable webhook ${hookUrl}` }).waitFor();
     await preview(page, 'disk-full', { host: 'db2' });
     await page.getByText('Nobody would be reached.').waitFor();
     const skipped = page.getByRole('region', { name: 'Skipped' });
     await skipped.getByText('destination_disabled').waitFor();
     await skipped.getByText('ana', { exact: true }).waitFor();
+    await skipped.getByText('bob', { exact: true }).waitFor();
   });
 
   await scenario('the live feed shows the notification with its counts', page, async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live feed' }).click();
     const feed = page.getByRole('list', { name: 'Notifications' });
     await feed.getByRole('link', { name: 'Disk full on db1' }).waitFor();
-    await feed.getByText('1 delivered').waitFor();
+    await feed.getByText('1 delivered').first().waitFor();
+    await page.getByRole('status').getByText('2 delivered').waitFor();
     await page.getByLabel('State', { exact: true }).selectOption('open');
-    await page.getByText('No notifications match').waitFor();
+    await feed.getByRole('link', { name: 'Maintenance' }).waitFor();
+    await until('only open notifications', async () => !(await feed.getByRole('link', { name: 'Disk full on db1' }).count()));
     await page.getByLabel('State', { exact: true }).selectOption('acknowledged');
     await feed.getByRole('link', { name: 'Disk full on db1' }).waitFor();
   });
@@ -256,9 +315,39 @@ try {
     await page.getByRole('heading', { name: 'Disk full on db1' }).waitFor();
   });
 
-  const viewerPage = await newPage();
-  await scenario('a viewer cannot see the fire button', viewerPage, async () => {
-    await api('POST', '/api/v1/operators', { username: 'vera', password: 'vera-password-long', role: 'viewer' });
+  await scenario('an API key shows its secret once, copies it, and is revoked', page, async () => {
+    await go(page, 'API keys');
+    await page.getByLabel('Key name').fill('nagios');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByLabel('Secret').inputValue();
+    if (!secret.startsWith('tsk_')) throw new Error(`secret ${secret}`);
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    if ((await page.evaluate(() => navigator.clipboard.readText())) !== secret) throw new Error('the clipboard does not hold the secret');
+    if ((await api('GET', '/api/v1/me', undefined, secret)).name !== 'nagios') throw new Error('the key does not work');
+    await page.getByRole('button', { name: 'Revoke nagios' }).click();
+    await page.getByText('Key nagios revoked').waitFor();
+    await page.getByRole('table', { name: 'Keys' }).getByText('revoked').waitFor();
+    const refused = await fetch(base + '/api/v1/me', { headers: { authorization: `Bearer ${secret}` } });
+    if (refused.status !== 401) throw new Error(`a revoked key answers ${refused.status}`);
+  });
+
+  await scenario('operators and roles', page, async () => {
+    await go(page, 'Operators');
+    await page.getByLabel('New username').fill('vera');
+    await page.getByLabel('Initial password').fill('short');
+    await page.getByRole('button', { name: 'Create operator' }).click();
+    await page.locator('.field-error').filter({ hasText: /10/ }).waitFor();
+    await page.getByLabel('Initial password').fill('vera-password-long');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    await page.getByRole('button', { name: 'Create operator' }).click();
+    await page.getByLabel('Role of vera').waitFor();
+    await page.getByLabel('Role of vera').selectOption('viewer');
+    await until('vera to be a viewer', async () => (await api('GET', '/api/v1/operators/vera')).role === 'viewer');
+  });
+
+  const viewerPage = await newPage({ width: 390, height: 844 });
+  await scenario('a viewer cannot see the fire button (phone-sized)', viewerPage, async () => {
     await logIn(viewerPage, 'vera', 'vera-password-long');
     await viewerPage.getByRole('list', { name: 'Notifications' }).getByRole('link', { name: 'Disk full on db1' }).waitFor();
     const nav = viewerPage.getByRole('navigation', { name: 'Main' });
@@ -270,6 +359,13 @@ try {
     await viewerPage.goto(base + '/fire');
     await viewerPage.getByText('Your role can read notifications but not fire events.').waitFor();
     if (await viewerPage.getByRole('button', { name: 'Send' }).count()) throw new Error('a viewer sees Send');
+    for (const admin of ['API keys', 'Operators']) {
+      if (await nav.getByRole('link', { name: admin }).count()) throw new Error(`a viewer sees ${admin}`);
+    }
+    await nav.getByRole('link', { name: 'Contacts', exact: true }).click();
+    await viewerPage.getByRole('list', { name: 'Contacts' }).getByText('Ana Lima (ana)').waitFor();
+    if (await viewerPage.getByRole('button', { name: /^(Enable|Disable) webhook/ }).count()) throw new Error('a viewer can switch channels');
+    if (await viewerPage.getByRole('button', { name: 'Create contact' }).count()) throw new Error('a viewer can create contacts');
   });
 } catch {
   failed = true;

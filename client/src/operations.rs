@@ -85,6 +85,8 @@ pub(crate) const GET_EVENT_VARIABLES: Operation = op("get_event_variables", Get,
 pub(crate) const LIST_EVENTS: Operation = op("list_events", Get, "/api/v1/events");
 pub(crate) const UPDATE_EVENT: Operation = op("update_event", Patch, "/api/v1/events/{slug}");
 
+pub(crate) const PREVIEW_TEMPLATES: Operation = op("preview_templates", Post, "/api/v1/templates/preview");
+
 // firing
 pub(crate) const FIRE_EVENT: Operation = op("fire_event", Post, "/api/v1/events/{slug}/fire");
 pub(crate) const NOTIFY_CONTACT: Operation = op("notify_contact", Post, "/api/v1/contacts/{slug}/notify");
@@ -161,6 +163,7 @@ pub const OPERATIONS: &[Operation] = &[
     GET_EVENT,
     GET_EVENT_VARIABLES,
     LIST_EVENTS,
+    PREVIEW_TEMPLATES,
     UPDATE_EVENT,
     FIRE_EVENT,
     NOTIFY_CONTACT,

@@ -4,8 +4,12 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+use crate::pages::admin::{ApiKeys, Operators};
+use crate::pages::contacts::{ContactPage, Contacts};
+use crate::pages::events::{EventPage, Events, NewEventPage};
 use crate::pages::feed::Feed;
 use crate::pages::fire::Fire;
+use crate::pages::groups::{GroupPage, Groups};
 use crate::pages::login::Login;
 use crate::pages::not_found::NotFound;
 use crate::pages::notification::NotificationPage;
@@ -40,6 +44,15 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=Feed/>
                         <Route path=path!("/notifications/:id") view=NotificationPage/>
                         <Route path=path!("/fire") view=Fire/>
+                        <Route path=path!("/directory/contacts") view=Contacts/>
+                        <Route path=path!("/directory/contacts/:slug") view=ContactPage/>
+                        <Route path=path!("/directory/groups") view=Groups/>
+                        <Route path=path!("/directory/groups/:slug") view=GroupPage/>
+                        <Route path=path!("/directory/events") view=Events/>
+                        <Route path=path!("/directory/new-event") view=NewEventPage/>
+                        <Route path=path!("/directory/events/:slug") view=EventPage/>
+                        <Route path=path!("/admin/api-keys") view=ApiKeys/>
+                        <Route path=path!("/admin/operators") view=Operators/>
                     </Routes>
                 </main>
             </Show>
@@ -59,6 +72,13 @@ fn Header() -> impl IntoView {
                 <A href=Page::Feed.path() exact=true>{Page::Feed.title()}</A>
                 <Show when=move || auth.can_send()>
                     <A href=Page::Fire(None).path()>{Page::Fire(None).title()}</A>
+                </Show>
+                <A href=Page::Contacts.path()>{Page::Contacts.title()}</A>
+                <A href=Page::Groups.path()>{Page::Groups.title()}</A>
+                <A href=Page::Events.path()>{Page::Events.title()}</A>
+                <Show when=move || auth.is_admin()>
+                    <A href=Page::ApiKeys.path()>{Page::ApiKeys.title()}</A>
+                    <A href=Page::Operators.path()>{Page::Operators.title()}</A>
                 </Show>
             </nav>
             <span class="who">{who}</span>

@@ -65,6 +65,11 @@ impl Auth {
         self.operator.with(|o| o.as_ref().is_some_and(Operator::can_send))
     }
 
+    /// Whether the logged-in operator manages API keys and operators (tracked).
+    pub fn is_admin(&self) -> bool {
+        self.operator.with(|o| o.as_ref().is_some_and(|o| o.role == Role::Admin))
+    }
+
     pub fn notice(&self) -> Option<String> {
         self.notice.get()
     }

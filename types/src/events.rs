@@ -117,3 +117,38 @@ pub struct EventVariables {
     /// each once. Loop variables and the sandbox's functions are left out.
     pub variables: Vec<String>,
 }
+
+/// Templates to try before saving them, with sample arguments.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"templates": {"subject": "Disk full on {{ host }}", "body": "{{ host }}: {{ mount }} is {{ percent }}% full"}, "escape": "none", "args": {"host": "db1", "mount": "/var", "percent": 97}}))]
+pub struct TemplatePreviewRequest {
+    #[serde(default)]
+    pub templates: EventTemplates,
+    /// Default `none`.
+    pub escape: Option<Escaping>,
+    /// Sample values for the variables.
+    #[serde(default)]
+    pub args: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What is wrong with one template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TemplateProblem {
+    /// `templates.subject`, `templates.body` or `templates.sms`.
+    pub field: String,
+    /// What the engine says, with the line where it knows it.
+    pub message: String,
+}
+
+/// How templates render with sample arguments, or what is wrong with them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"rendered": {"subject": "Disk full on db1", "body": "db1: /var is 97% full", "sms": {"text": "db1: /var is 97% full", "encoding": "gsm7", "segments": 1}}, "variables": ["host", "mount", "percent"], "errors": []}))]
+pub struct TemplatePreview {
+    /// The message, when every template renders (`null` otherwise).
+    pub rendered: Option<crate::RenderedMessage>,
+    /// Variables the templates use (of those that compile), sorted, each once.
+    pub variables: Vec<String>,
+    /// One entry per template that does not compile or render.
+    pub errors: Vec<TemplateProblem>,
+}

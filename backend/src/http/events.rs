@@ -3,13 +3,14 @@
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use tocsin_types::{
-    ErrorBody, Event, EventTargets, EventTemplates, EventUpdate, EventVariables, ListQuery, NewEvent, Page,
+    ErrorBody, Escaping, Event, EventTargets, EventTemplates, EventUpdate, EventVariables, ListQuery, NewEvent, Page,
+    TemplatePreview, TemplatePreviewRequest,
 };
 
 use crate::domain::names::{display_name, free_text};
 use crate::domain::render;
 use crate::domain::slug::Slug;
-use crate::domain::templates::check_syntax;
+use crate::domain::templates::{self, check_syntax};
 use crate::domain::ValidationError;
 use crate::store::events::{self, escaping_str, severity_str, EventChanges};
 use crate::store::{audit, contacts, groups, DbConnection, StoreError};
@@ -128,6 +129,27 @@ pub async fn get_event_variables(
     variables.sort();
     variables.dedup();
     Ok(Json(EventVariables { variables }))
+}
+
+/// Preview templates.
+///
+/// Renders templates that are not saved yet with sample arguments, as a fire
+/// would: the message, the variables the templates use, and what is wrong
+/// with each template that does not compile or render. Stores nothing.
+#[utoipa::path(
+    tag = "events", operation_id = "preview_templates", request_body = TemplatePreviewRequest,
+    security(("bearer" = ["read"])),
+    responses((status = 200, description = "The rendered message, or what is wrong with the templates", body = TemplatePreview))
+)]
+#[post("/templates/preview")]
+pub async fn preview_templates(_auth: Authorized<Read>, body: Json<TemplatePreviewRequest>) -> Json<TemplatePreview> {
+    let input = body.into_inner();
+    let escaping = match input.escape.unwrap_or_default() {
+        Escaping::None => render::Escaping::None,
+        Escaping::Html => render::Escaping::Html,
+    };
+    let t = &input.templates;
+    Json(templates::preview(&t.subject, &t.body, &t.sms, &input.args, escaping))
 }
 
 /// Update an event.

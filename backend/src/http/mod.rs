@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(events::create_event)
             .service(events::get_event)
             .service(events::get_event_variables)
+            .service(events::preview_templates)
             .service(events::update_event)
             .service(events::delete_event)
             .service(firing::fire_event)

@@ -15,9 +15,11 @@ pub struct Asset {
     /// Relative to the app's root, e.g. `tocsin_web_bg.wasm`.
     pub path: &'static str,
     pub content_type: &'static str,
-    /// A quoted content hash, for conditional requests.
+    /// A content hash, for conditional requests.
     pub etag: &'static str,
     pub bytes: &'static [u8],
+    /// The same, gzipped at build time, when that is smaller.
+    pub gzip: Option<&'static [u8]>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -53,22 +55,46 @@ pub fn respond(req: &HttpRequest) -> Option<HttpResponse> {
 }
 
 fn send(req: &HttpRequest, asset: &Asset) -> HttpResponse {
+    let gzip = asset.gzip.filter(|_| accepts_gzip(req));
+    // Each form has its own tag, as HTTP asks of representations.
+    let etag = match gzip {
+        Some(_) => format!("\"{}-gz\"", asset.etag),
+        None => format!("\"{}\"", asset.etag),
+    };
     // The file names carry no hash, so browsers revalidate every time; an
     // unchanged file costs a 304.
     let unchanged = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == asset.etag));
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
     let mut answer = if unchanged { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     answer
-        .insert_header((header::ETAG, asset.etag))
+        .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if unchanged {
         return answer.finish();
     }
-    answer.content_type(asset.content_type).body(asset.bytes)
+    answer.content_type(asset.content_type);
+    match gzip {
+        Some(packed) => answer.insert_header((header::CONTENT_ENCODING, "gzip")).body(packed),
+        None => answer.body(asset.bytes),
+    }
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    let Some(accepted) = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    accepted.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.replace(' ', "").trim_start_matches("q=").parse::<f32>() == Ok(0.0));
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }
 
 /// What `/` says when the binary was built without the app.

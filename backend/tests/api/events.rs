@@ -7,6 +7,7 @@ on_both_backends!(
     a_broken_template_is_refused_with_where_it_breaks,
     an_event_with_an_unknown_target_is_not_created,
     the_variables_of_an_event_are_those_its_templates_use,
+    unsaved_templates_preview_with_sample_arguments_or_say_what_is_wrong,
 );
 
 async fn an_event_round_trips_with_targets_templates_and_severity(app: TestApp) {
@@ -91,4 +92,31 @@ async fn the_variables_of_an_event_are_those_its_templates_use(app: TestApp) {
         .expect(201);
     assert_eq!(app.get("/api/v1/events/plain/variables").await.expect(200), json!({"variables": []}));
     app.get("/api/v1/events/nope/variables").await.expect_error(404, "not_found");
+}
+
+async fn unsaved_templates_preview_with_sample_arguments_or_say_what_is_wrong(app: TestApp) {
+    let viewer = app.operator_token("vera", "viewer").await;
+    let good = json!({"templates": {"subject": "Down: {{ host|upper }}", "body": "{{ host }} & {{ what }}"},
+                      "escape": "html", "args": {"host": "db1", "what": "<disk>"}});
+    let answer =
+        app.call(reqwest::Method::POST, "/api/v1/templates/preview", Some(&viewer), Some(good)).await.expect(200);
+    assert_eq!(
+        answer,
+        json!({"rendered": {"subject": "Down: DB1", "body": "db1 & &lt;disk&gt;",
+                            "sms": {"text": "db1 & &lt;disk&gt;", "encoding": "gsm7", "segments": 1}},
+               "variables": ["host", "what"], "errors": []})
+    );
+
+    let broken = json!({"templates": {"subject": "ok", "body": "line one\n{% if x %}never closed", "sms": "{{ a }}"}});
+    let answer = app.post("/api/v1/templates/preview", broken).await.expect(200);
+    assert_eq!(answer["rendered"], serde_json::Value::Null);
+    assert_eq!(answer["variables"], json!(["a"]));
+    assert_eq!(answer["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(answer["errors"][0]["field"], "templates.body");
+    assert!(answer["errors"][0]["message"].as_str().unwrap().contains("line"), "{answer}");
+
+    app.post("/api/v1/templates/preview", json!({"templates": {"subject": "x"}, "extra": 1}))
+        .await
+        .expect_error(422, "validation_failed");
+    assert_eq!(app.audit_total().await, 1, "a preview changes nothing");
 }

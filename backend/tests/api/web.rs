@@ -47,6 +47,28 @@ async fn an_unchanged_app_file_is_answered_with_not_modified() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_is_sent_gzipped_to_browsers_that_take_it() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(wasm) = webapp::ASSETS.iter().find(|a| a.path.ends_with(".wasm")) else { return };
+    let path = format!("/{}", wasm.path);
+    let plain = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(plain.headers()[header::CONTENT_TYPE], "application/wasm");
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.bytes().await.unwrap().len(), wasm.bytes.len());
+
+    let packed =
+        app.client.get(app.url(&path)).header(header::ACCEPT_ENCODING, "gzip, deflate, br").send().await.unwrap();
+    assert_eq!(packed.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(packed.headers()[header::VARY], "Accept-Encoding");
+    let body = packed.bytes().await.unwrap();
+    assert!(body.len() < wasm.bytes.len() / 2, "{} of {}", body.len(), wasm.bytes.len());
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+
+    let refused = app.client.get(app.url(&path)).header(header::ACCEPT_ENCODING, "gzip;q=0").send().await.unwrap();
+    assert!(refused.headers().get(header::CONTENT_ENCODING).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_unknown_files_and_other_methods_keep_their_json_404() {
     let app = spawn_app(Backend::Sqlite).await;
     app.get("/api/v1/nothing-here").await.expect_error(404, "not_found");

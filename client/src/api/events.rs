@@ -1,8 +1,12 @@
 //! Events: named notifications with their targets and templates.
 
-use tocsin_types::{Event, EventUpdate, EventVariables, ListQuery, NewEvent, Page};
+use tocsin_types::{
+    Event, EventUpdate, EventVariables, ListQuery, NewEvent, Page, TemplatePreview, TemplatePreviewRequest,
+};
 
-use crate::operations::{CREATE_EVENT, DELETE_EVENT, GET_EVENT, GET_EVENT_VARIABLES, LIST_EVENTS, UPDATE_EVENT};
+use crate::operations::{
+    CREATE_EVENT, DELETE_EVENT, GET_EVENT, GET_EVENT_VARIABLES, LIST_EVENTS, PREVIEW_TEMPLATES, UPDATE_EVENT,
+};
 use crate::{Client, Error};
 
 impl Client {
@@ -24,6 +28,12 @@ impl Client {
     /// The variables an event's templates use: the `args` a fire should carry.
     pub async fn get_event_variables(&self, slug: &str) -> Result<EventVariables, Error> {
         self.call(&GET_EVENT_VARIABLES, &[slug]).decode().await
+    }
+
+    /// How templates that are not saved yet render with sample arguments, or
+    /// what is wrong with them; stores nothing.
+    pub async fn preview_templates(&self, request: &TemplatePreviewRequest) -> Result<TemplatePreview, Error> {
+        self.call(&PREVIEW_TEMPLATES, &[]).json(request).repeatable().decode().await
     }
 
     /// Changes the fields of an event that `update` holds.

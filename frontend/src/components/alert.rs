@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use tocsin_client::Error;
 
-use crate::session::describe;
+use crate::session::{describe, field_of};
 
 /// The server's message for a failed call, announced to screen readers.
 #[component]
@@ -24,4 +24,15 @@ pub fn error_list(errors: ArcRwSignal<leptos::error::Errors>) -> impl IntoView {
 /// What a `<Transition>` shows before the first answer.
 pub fn loading() -> impl IntoView {
     view! { <p class="loading" role="status">"Loading…"</p> }
+}
+
+/// The server's message when it is about `field`, next to that field.
+#[component]
+pub fn FieldError(error: Signal<Option<Error>>, #[prop(into)] field: String) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| field_of(e).as_deref() == Some(field.as_str()))
+            .map(|e| view! { <p class="field-error" role="alert">{describe(&e)}</p> })
+    }
 }

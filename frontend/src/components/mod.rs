@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
 pub mod alert;
+pub mod schema_form;
 pub mod status;
 pub mod time;

@@ -2,27 +2,59 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use tocsin_client::types::{DryRunResponse, FireRequest, FireResponse, ListQuery};
+use tocsin_client::types::{DryRunResponse, FireRequest, FireResponse, ListQuery, NotifyRequest};
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert};
+use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
 use crate::pages::notification::Skipped;
 use crate::pages::Page;
-use crate::session::{field_of, use_auth};
+use crate::session::use_auth;
 
-/// Fire an event: pick it, fill the variables its templates use, see who it
-/// would reach and what they would read, then send.
+/// What is fired: an event with its arguments, or a message straight to a
+/// contact or a group.
+#[derive(Debug, Clone)]
+enum Target {
+    Event(String, FireRequest),
+    Contact(String, NotifyRequest),
+    Group(String, NotifyRequest),
+}
+
+/// Fire an event (pick it, fill the variables its templates use) or page a
+/// contact or a group directly; see who it would reach and what they would
+/// read, then send.
 #[component]
 pub fn Fire() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
+    let kind = RwSignal::new("event");
     let event = RwSignal::new(query.read_untracked().get("event").unwrap_or_default());
+    let recipient = RwSignal::new(String::new());
     let args = RwSignal::new(BTreeMap::<String, String>::new());
     let dedup_key = RwSignal::new(String::new());
+    let subject = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
 
     let events = LocalResource::new(move || async move {
         let query = ListQuery { limit: Some(500), enabled: Some(true), ..ListQuery::default() };
         auth.call(|c| async move { c.list_events(&query).await }).await
+    });
+    // Contacts or groups, as (slug, name), for a direct page.
+    let recipients = LocalResource::new(move || {
+        let kind = kind.get();
+        async move {
+            let query = ListQuery { limit: Some(500), enabled: Some(true), ..ListQuery::default() };
+            match kind {
+                "contact" => auth
+                    .call(|c| async move { c.list_contacts(&query).await })
+                    .await
+                    .map(|p| p.items.into_iter().map(|c| (c.slug, c.name)).collect::<Vec<_>>()),
+                "group" => auth
+                    .call(|c| async move { c.list_groups(&query).await })
+                    .await
+                    .map(|p| p.items.into_iter().map(|g| (g.slug, g.name)).collect()),
+                _ => Ok(Vec::new()),
+            }
+        }
     });
     let variables = LocalResource::new(move || {
         let slug = event.get();
@@ -33,18 +65,49 @@ pub fn Fire() -> impl IntoView {
             auth.call(|c| async move { c.get_event_variables(&slug).await.map(|v| v.variables) }).await
         }
     });
-    let request = move || FireRequest {
-        args: args.get_untracked().into_iter().map(|(name, text)| (name, argument(&text))).collect(),
-        dedup_key: Some(dedup_key.get_untracked()).filter(|k| !k.trim().is_empty()),
+    let target = move || {
+        let notify = || NotifyRequest {
+            message: message.get_untracked(),
+            subject: Some(subject.get_untracked()).filter(|s| !s.trim().is_empty()),
+        };
+        match kind.get_untracked() {
+            "contact" => Target::Contact(recipient.get_untracked(), notify()),
+            "group" => Target::Group(recipient.get_untracked(), notify()),
+            _ => Target::Event(
+                event.get_untracked(),
+                FireRequest {
+                    args: args.get_untracked().into_iter().map(|(name, text)| (name, argument(&text))).collect(),
+                    dedup_key: Some(dedup_key.get_untracked()).filter(|k| !k.trim().is_empty()),
+                },
+            ),
+        }
     };
-    let preview = Action::new_local(move |(slug, request): &(String, FireRequest)| {
-        let (slug, request) = (slug.clone(), request.clone());
-        async move { auth.call(|c| async move { c.fire_event_dry_run(&slug, &request).await }).await }
+    let preview = Action::new_local(move |target: &Target| {
+        let target = target.clone();
+        async move {
+            auth.call(|c| async move {
+                match target {
+                    Target::Event(slug, request) => c.fire_event_dry_run(&slug, &request).await,
+                    Target::Contact(slug, request) => c.notify_contact_dry_run(&slug, &request).await,
+                    Target::Group(slug, request) => c.notify_group_dry_run(&slug, &request).await,
+                }
+            })
+            .await
+        }
     });
     let navigate = use_navigate();
-    let send = Action::new_local(move |(slug, request, key): &(String, FireRequest, String)| {
-        let (slug, request, key) = (slug.clone(), request.clone(), key.clone());
-        async move { auth.call(|c| async move { c.fire_event(&slug, &request, Some(&key)).await }).await }
+    let send = Action::new_local(move |(target, key): &(Target, String)| {
+        let (target, key) = (target.clone(), key.clone());
+        async move {
+            auth.call(|c| async move {
+                match target {
+                    Target::Event(slug, request) => c.fire_event(&slug, &request, Some(&key)).await,
+                    Target::Contact(slug, request) => c.notify_contact(&slug, &request, Some(&key)).await,
+                    Target::Group(slug, request) => c.notify_group(&slug, &request, Some(&key)).await,
+                }
+            })
+            .await
+        }
     });
     Effect::new(move |_| {
         if let Some(Ok(fired)) = send.value().get() {
@@ -52,22 +115,26 @@ pub fn Fire() -> impl IntoView {
             navigate(&Page::Notification(fired.notification_id).path(), Default::default());
         }
     });
-    // A new choice of event starts from empty fields and no preview.
-    let choose = move |slug: String| {
+    // A new choice starts from empty fields and no preview.
+    let reset = move || {
         args.set(BTreeMap::new());
         preview.value().set(None);
         send.value().set(None);
+    };
+    let choose = move |slug: String| {
+        reset();
         event.set(slug);
     };
+    let chosen = move || if kind.get() == "event" { !event.get().is_empty() } else { !recipient.get().is_empty() };
     let error = Signal::derive(move || {
         send.value().get().and_then(Result::err).or_else(|| preview.value().get().and_then(Result::err))
     });
     let on_preview = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        preview.dispatch_local((event.get_untracked(), request()));
+        preview.dispatch_local(target());
     };
     let on_send = move |_| {
-        send.dispatch_local((event.get_untracked(), request(), idempotency_key()));
+        send.dispatch_local((target(), idempotency_key()));
     };
 
     view! {
@@ -78,35 +145,70 @@ pub fn Fire() -> impl IntoView {
             }>
                 <form class="fire" on:submit=on_preview>
                     <div class="field">
-                        <label for="fire-event">"Event"</label>
-                        <select id="fire-event" required on:change=move |ev| choose(event_target_value(&ev))>
-                            <option value="" selected=move || event.get().is_empty()>"Choose an event…"</option>
-                            {move || events.get().and_then(Result::ok).map(|page| page.items.into_iter().map(|e| {
-                                let slug = e.slug.clone();
-                                let selected = move || event.get().eq_ignore_ascii_case(&slug);
-                                view! { <option value=e.slug.clone() selected=selected>{format!("{} ({})", e.name, e.slug)}</option> }
-                            }).collect_view())}
+                        <label for="fire-kind">"Send to"</label>
+                        <select id="fire-kind" on:change=move |ev| {
+                            reset();
+                            recipient.set(String::new());
+                            kind.set(match event_target_value(&ev).as_str() { "contact" => "contact", "group" => "group", _ => "event" });
+                        }>
+                            <option value="event" selected=move || kind.get() == "event">"The targets of an event"</option>
+                            <option value="contact" selected=move || kind.get() == "contact">"A contact, directly"</option>
+                            <option value="group" selected=move || kind.get() == "group">"A group, directly"</option>
                         </select>
                     </div>
-                    <Transition fallback=loading>
-                        <ErrorBoundary fallback=error_list>
-                            {move || Suspend::new(async move {
-                                variables.await.map(|names| view! { <Arguments names=names args=args error=error/> })
-                            })}
-                        </ErrorBoundary>
-                    </Transition>
-                    <div class="field">
-                        <label for="fire-dedup">"Dedup key (optional)"</label>
-                        <input id="fire-dedup" bind:value=dedup_key
-                            aria-describedby="fire-dedup-help"/>
-                        <small id="fire-dedup-help">"While a notification of this event with the same key is open, firing again attaches to it."</small>
-                        <FieldError error=error field="dedup_key"/>
-                    </div>
+                    <Show when=move || kind.get() == "event" fallback=move || view! {
+                        <div class="field">
+                            <label for="fire-recipient">{move || if kind.get() == "group" { "Group" } else { "Contact" }}</label>
+                            <select id="fire-recipient" required on:change=move |ev| { reset(); recipient.set(event_target_value(&ev)); }>
+                                <option value="" selected=move || recipient.get().is_empty()>"Choose…"</option>
+                                {move || recipients.get().and_then(Result::ok).map(|list| list.into_iter().map(|(slug, name)| {
+                                    view! { <option value=slug.clone()>{format!("{name} ({slug})")}</option> }
+                                }).collect_view())}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="fire-subject">"Subject (optional)"</label>
+                            <input id="fire-subject" bind:value=subject/>
+                            <FieldError error=error field="subject"/>
+                        </div>
+                        <div class="field">
+                            <label for="fire-message">"Message"</label>
+                            <textarea id="fire-message" required prop:value=move || message.get()
+                                on:input=move |ev| message.set(event_target_value(&ev))></textarea>
+                            <FieldError error=error field="message"/>
+                        </div>
+                    }>
+                        <div class="field">
+                            <label for="fire-event">"Event"</label>
+                            <select id="fire-event" required on:change=move |ev| choose(event_target_value(&ev))>
+                                <option value="" selected=move || event.get().is_empty()>"Choose an event…"</option>
+                                {move || events.get().and_then(Result::ok).map(|page| page.items.into_iter().map(|e| {
+                                    let slug = e.slug.clone();
+                                    let selected = move || event.get().eq_ignore_ascii_case(&slug);
+                                    view! { <option value=e.slug.clone() selected=selected>{format!("{} ({})", e.name, e.slug)}</option> }
+                                }).collect_view())}
+                            </select>
+                        </div>
+                        <Transition fallback=loading>
+                            <ErrorBoundary fallback=error_list>
+                                {move || Suspend::new(async move {
+                                    variables.await.map(|names| view! { <Arguments names=names args=args error=error/> })
+                                })}
+                            </ErrorBoundary>
+                        </Transition>
+                        <div class="field">
+                            <label for="fire-dedup">"Dedup key (optional)"</label>
+                            <input id="fire-dedup" bind:value=dedup_key
+                                aria-describedby="fire-dedup-help"/>
+                            <small id="fire-dedup-help">"While a notification of this event with the same key is open, firing again attaches to it."</small>
+                            <FieldError error=error field="dedup_key"/>
+                        </div>
+                    </Show>
                     <div class="actions">
-                        <button type="submit" class="secondary" disabled=move || event.get().is_empty() || preview.pending().get()>
+                        <button type="submit" class="secondary" disabled=move || !chosen() || preview.pending().get()>
                             {move || if preview.pending().get() { "Previewing…" } else { "Preview" }}
                         </button>
-                        <button type="button" on:click=on_send disabled=move || event.get().is_empty() || send.pending().get()>
+                        <button type="button" on:click=on_send disabled=move || !chosen() || send.pending().get()>
                             {move || if send.pending().get() { "Sending…" } else { "Send" }}
                         </button>
                     </div>
@@ -147,17 +249,6 @@ fn Arguments(
         </fieldset>
     }
     .into_any()
-}
-
-/// The server's message when it is about `field`, next to that field.
-#[component]
-fn FieldError(error: Signal<Option<Error>>, #[prop(into)] field: String) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .filter(|e| field_of(e).as_deref() == Some(field.as_str()))
-            .map(|e| view! { <p class="field-error" role="alert">{crate::session::describe(&e)}</p> })
-    }
 }
 
 /// What a fire would do.
@@ -213,7 +304,7 @@ fn Preview(plan: DryRunResponse) -> impl IntoView {
 }
 
 /// A typed argument: numbers and booleans as such, anything else as text.
-fn argument(text: &str) -> serde_json::Value {
+pub fn argument(text: &str) -> serde_json::Value {
     match serde_json::from_str::<serde_json::Value>(text.trim()) {
         Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v,
         _ => serde_json::Value::String(text.to_owned()),

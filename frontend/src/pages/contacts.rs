@@ -1,0 +1,318 @@
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use tocsin_client::types::{Contact, ContactUpdate, Destination, ListQuery, NewContact, NewDestination};
+use tocsin_client::Error;
+
+use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
+use crate::components::schema_form::{fields, settings, SchemaFields};
+use crate::components::status::Badge;
+use crate::pages::Page;
+use crate::session::use_auth;
+
+/// Contacts, each with its channels and a switch per channel; a form to add one.
+#[component]
+pub fn Contacts() -> impl IntoView {
+    let auth = use_auth();
+    let search = RwSignal::new(String::new());
+    let create = Action::new_local(move |c: &NewContact| {
+        let c = c.clone();
+        async move { auth.call(|client| async move { client.create_contact(&c).await }).await }
+    });
+    let toggle = toggle_action();
+    let contacts = LocalResource::new(move || {
+        create.version().track();
+        toggle.version().track();
+        let query =
+            ListQuery { limit: Some(500), q: Some(search.get()).filter(|q| !q.is_empty()), ..ListQuery::default() };
+        async move { auth.call(|c| async move { c.list_contacts(&query).await }).await }
+    });
+
+    view! {
+        <section aria-labelledby="contacts-title">
+            <h1 id="contacts-title">"Contacts"</h1>
+            <div class="field">
+                <label for="contact-search">"Search contacts"</label>
+                <input id="contact-search" type="search" on:input=move |ev| search.set(event_target_value(&ev))/>
+            </div>
+            <Transition fallback=loading>
+                <ErrorBoundary fallback=error_list>
+                    {move || Suspend::new(async move {
+                        contacts.await.map(|page| {
+                            if page.items.is_empty() {
+                                view! { <p class="empty">"No contacts yet: add the first one below."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="list" aria-label="Contacts">
+                                        {page.items.into_iter().map(|c| view! { <ContactCard contact=c toggle=toggle/> }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+            <ErrorAlert error=Signal::derive(move || toggle.value().get().and_then(Result::err))/>
+            <Show when=move || auth.can_send()>
+                <NewContactForm create=create/>
+            </Show>
+        </section>
+    }
+}
+
+/// Turns one channel on or off: `(destination id, enabled)`.
+pub type Toggle = Action<(i64, bool), Result<Destination, Error>>;
+
+pub fn toggle_action() -> Toggle {
+    let auth = use_auth();
+    Action::new_local(move |(id, on): &(i64, bool)| {
+        let (id, on) = (*id, *on);
+        async move {
+            auth.call(|c| async move {
+                if on {
+                    c.enable_destination(id).await
+                } else {
+                    c.disable_destination(id).await
+                }
+            })
+            .await
+        }
+    })
+}
+
+#[component]
+fn ContactCard(contact: Contact, toggle: Toggle) -> impl IntoView {
+    let href = Page::Contact(contact.slug.clone()).path();
+    let state = if contact.enabled { "enabled" } else { "disabled" };
+    view! {
+        <li class="card" aria-label=format!("Contact {}", contact.slug)>
+            <div class="card-head">
+                <a href=href class="subject">{format!("{} ({})", contact.name, contact.slug)}</a>
+                <Badge state=state.to_owned()/>
+            </div>
+            <Channels destinations=contact.destinations toggle=toggle/>
+        </li>
+    }
+}
+
+/// A contact's channels, each with a one-click switch.
+#[component]
+pub fn Channels(destinations: Vec<Destination>, toggle: Toggle) -> impl IntoView {
+    let auth = use_auth();
+    if destinations.is_empty() {
+        return view! { <p class="muted">"No channel: this contact cannot be reached."</p> }.into_any();
+    }
+    view! {
+        <ul class="channels" aria-label="Channels">
+            {destinations.into_iter().map(|d| {
+                let (id, on) = (d.id, d.enabled);
+                let what = format!("{} {}", d.medium, d.address);
+                let label = if on { format!("Disable {what}") } else { format!("Enable {what}") };
+                view! {
+                    <li class=if on { "channel on" } else { "channel off" }>
+                        <span class="medium">{d.medium.clone()}</span>
+                        <span class="address">{d.address.clone()}</span>
+                        {(!d.label.is_empty()).then(|| view! { <span class="muted">{d.label.clone()}</span> })}
+                        <Badge state=if on { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                        <Show when=move || auth.can_send()>
+                            <button type="button" class="secondary small" aria-label=label.clone()
+                                disabled=move || toggle.pending().get()
+                                on:click=move |_| { toggle.dispatch_local((id, !on)); }>
+                                {if on { "Disable" } else { "Enable" }}
+                            </button>
+                        </Show>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewContactForm(create: Action<NewContact, Result<Contact, Error>>) -> impl IntoView {
+    let slug = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let timezone = RwSignal::new("UTC".to_owned());
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(c)) = create.value().get() {
+            navigate(&Page::Contact(c.slug).path(), Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch_local(NewContact {
+            slug: slug.get_untracked().trim().to_owned(),
+            name: name.get_untracked().trim().to_owned(),
+            enabled: None,
+            timezone: Some(timezone.get_untracked().trim().to_owned()).filter(|t| !t.is_empty()),
+            availability: None,
+            operator: None,
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit aria-labelledby="new-contact-title">
+            <h2 id="new-contact-title">"New contact"</h2>
+            <div class="field">
+                <label for="contact-name">"Name"</label>
+                <input id="contact-name" required bind:value=name/>
+                <FieldError error=error field="name"/>
+            </div>
+            <div class="field">
+                <label for="contact-slug">"Slug"</label>
+                <input id="contact-slug" required pattern="[A-Za-z0-9_\\-]+" aria-describedby="contact-slug-help" bind:value=slug/>
+                <small id="contact-slug-help">"Letters, digits, - and _; how scripts and RedFlash callers name the contact."</small>
+                <FieldError error=error field="slug"/>
+            </div>
+            <div class="field">
+                <label for="contact-timezone">"Time zone"</label>
+                <input id="contact-timezone" bind:value=timezone/>
+                <FieldError error=error field="timezone"/>
+            </div>
+            <ErrorAlert error=error/>
+            <button type="submit" disabled=move || create.pending().get()>"Create contact"</button>
+        </form>
+    }
+}
+
+/// One contact: enable or disable it, its channels, add a channel.
+#[component]
+pub fn ContactPage() -> impl IntoView {
+    let auth = use_auth();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let toggle = toggle_action();
+    let update = Action::new_local(move |(slug, u): &(String, ContactUpdate)| {
+        let (slug, u) = (slug.clone(), u.clone());
+        async move { auth.call(|c| async move { c.update_contact(&slug, &u).await }).await }
+    });
+    let add = Action::new_local(move |(slug, d): &(String, NewDestination)| {
+        let (slug, d) = (slug.clone(), d.clone());
+        async move { auth.call(|c| async move { c.create_destination(&slug, &d).await }).await }
+    });
+    let contact = LocalResource::new(move || {
+        toggle.version().track();
+        update.version().track();
+        add.version().track();
+        let slug = slug();
+        async move { auth.call(|c| async move { c.get_contact(&slug).await }).await }
+    });
+    let errors = Signal::derive(move || {
+        toggle.value().get().and_then(Result::err).or_else(|| update.value().get().and_then(Result::err))
+    });
+
+    view! {
+        <Transition fallback=loading>
+            <ErrorBoundary fallback=error_list>
+                {move || Suspend::new(async move {
+                    contact.await.map(|c| {
+                        let (slug, enabled) = (c.slug.clone(), c.enabled);
+                        view! {
+                            <div class="title-row">
+                                <h1>{format!("{} ({})", c.name, c.slug)}</h1>
+                                <Badge state=if enabled { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                            </div>
+                            <p class="meta">
+                                <span>{format!("time zone {}", c.timezone)}</span>
+                                {c.operator.clone().map(|o| view! { <span>{format!("operator {o}")}</span> })}
+                            </p>
+                            <Show when=move || auth.can_send()>
+                                <div class="actions">
+                                    <button type="button" class="secondary" on:click={
+                                        let slug = slug.clone();
+                                        move |_| { update.dispatch_local((slug.clone(), ContactUpdate { enabled: Some(!enabled), ..ContactUpdate::default() })); }
+                                    }>{if enabled { "Disable contact" } else { "Enable contact" }}</button>
+                                </div>
+                            </Show>
+                            <h2>"Channels"</h2>
+                            <Channels destinations=c.destinations.clone() toggle=toggle/>
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        <ErrorAlert error=errors/>
+        // Outside the contact's view, which reloads after every change: what
+        // is typed here survives a refused submission.
+        <Show when=move || auth.can_send()>
+            <NewDestinationForm contact=Signal::derive(slug) add=add/>
+        </Show>
+        <p><a href=Page::Contacts.path()>"All contacts"</a></p>
+    }
+}
+
+#[component]
+fn NewDestinationForm(
+    contact: Signal<String>,
+    add: Action<(String, NewDestination), Result<Destination, Error>>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let media = LocalResource::new(move || async move { auth.call(|c| async move { c.list_media().await }).await });
+    let medium = RwSignal::new(String::new());
+    let label = RwSignal::new(String::new());
+    let values = RwSignal::new(BTreeMap::<String, String>::new());
+    let error = Signal::derive(move || add.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = add.value().get() {
+            values.set(BTreeMap::new());
+            label.set(String::new());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add.dispatch_local((
+            contact.get_untracked(),
+            NewDestination {
+                medium: medium.get_untracked(),
+                label: Some(label.get_untracked()).filter(|l| !l.trim().is_empty()),
+                settings: settings(&values.get_untracked()),
+                enabled: None,
+            },
+        ));
+    };
+    view! {
+        <form class="card" on:submit=submit aria-labelledby="new-destination-title">
+            <h2 id="new-destination-title">"Add a channel"</h2>
+            <Transition fallback=loading>
+                <ErrorBoundary fallback=error_list>
+                    {move || Suspend::new(async move {
+                        media.await.map(|media| {
+                            let schemas: Vec<_> = media.iter().map(|m| (m.name.clone(), fields(&m.settings_schema))).collect();
+                            view! {
+                                <div class="field">
+                                    <label for="destination-medium">"Medium"</label>
+                                    <select id="destination-medium" required on:change=move |ev| {
+                                        values.set(BTreeMap::new());
+                                        medium.set(event_target_value(&ev));
+                                    }>
+                                        <option value="" selected=move || medium.get().is_empty()>"Choose a medium…"</option>
+                                        {media.into_iter().map(|m| {
+                                            let name = m.name.clone();
+                                            view! { <option value=m.name.clone() title=m.description.clone() selected=move || medium.get() == name>{m.label.clone()}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <FieldError error=error field="medium"/>
+                                </div>
+                                {move || {
+                                    let chosen = medium.get();
+                                    schemas.iter().find(|(name, _)| *name == chosen).map(|(_, f)| view! {
+                                        <SchemaFields fields=f.clone() values=values error=error prefix="destination"/>
+                                    })
+                                }}
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+            <div class="field">
+                <label for="destination-label">"Label (optional)"</label>
+                <input id="destination-label" bind:value=label/>
+            </div>
+            <ErrorAlert error=error/>
+            <button type="submit" disabled=move || medium.get().is_empty() || add.pending().get()>"Add channel"</button>
+        </form>
+    }
+}
