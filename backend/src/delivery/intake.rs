@@ -98,6 +98,12 @@ pub struct Plan {
     templates: Option<EventTemplates>,
     resolution: Resolution,
     settings: HashMap<i64, String>,
+    /// The skipped contacts as answered and as stored (JSON): the same for every
+    /// fire of this plan, so worked out once.
+    skipped: Vec<SkippedContact>,
+    skipped_json: String,
+    /// Each recipient's path as text, in recipient order.
+    paths: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,7 +151,10 @@ fn load_plan(conn: &mut DbConnection, target: &FireTarget) -> Result<Plan, FireE
     };
     let (snapshot, settings) = directory::snapshot(conn, &targets)?;
     let resolution = plan::resolve(&origin, &targets, &snapshot);
-    Ok(Plan { event_id, origin, severity, templates, resolution, settings })
+    let skipped = skipped(&resolution);
+    let skipped_json = serde_json::to_string(&skipped).unwrap_or_else(|_| "[]".into());
+    let paths = resolution.recipients.iter().map(|r| plan::path_text(&r.path)).collect();
+    Ok(Plan { event_id, origin, severity, templates, resolution, settings, skipped, skipped_json, paths })
 }
 
 /// Plans of the targets fired lately, each with the directory version it was
@@ -229,18 +238,19 @@ pub async fn dry_run(store: &Store, cmd: FireCommand) -> Result<DryRunResponse, 
             let info = sms::analyse(&p.sms_text);
             Ok(Ok(DryRunResponse {
                 dry_run: true,
-                skipped: skipped(&p.plan.resolution),
+                skipped: p.plan.skipped.clone(),
                 recipients: p
                     .plan
                     .resolution
                     .recipients
                     .iter()
-                    .map(|r| PlannedRecipient {
+                    .zip(&p.plan.paths)
+                    .map(|(r, path)| PlannedRecipient {
                         contact: r.contact_slug.clone(),
                         destination_id: r.destination_id,
                         medium: r.medium.as_str().into(),
                         address: r.address.clone(),
-                        path: plan::path_text(&r.path),
+                        path: path.clone(),
                     })
                     .collect(),
                 rendered: RenderedMessage {
@@ -365,7 +375,7 @@ fn new_notification(cmd: &FireCommand, p: &Prepared, at: NaiveDateTime) -> NewNo
         body: p.body.clone(),
         sms_text: p.sms_text.clone(),
         args: serde_json::Value::Object(cmd.args.clone()).to_string(),
-        skipped: serde_json::to_string(&skipped(&p.plan.resolution)).unwrap_or_else(|_| "[]".into()),
+        skipped: p.plan.skipped_json.clone(),
         dedup_key: cmd.dedup_key.clone(),
         raised_by: cmd.raised_by.clone(),
         created_at: at,
@@ -379,9 +389,10 @@ fn delivery_rows(notification_id: i64, p: &Prepared, ctx: &FireContext, at: Naiv
         .resolution
         .recipients
         .iter()
-        .map(|r| {
+        .zip(&p.plan.paths)
+        .map(|(r, path)| {
             let max_age = ctx.max_age.get(r.medium.as_str()).copied();
-            terms.row(notification_id, Route::of_recipient(r, &p.plan.settings), max_age, None)
+            terms.row(notification_id, Route::of_recipient(r, path, &p.plan.settings), max_age, None)
         })
         .collect()
 }
@@ -391,7 +402,7 @@ fn created(row: NotificationRow, p: &Prepared, inserted: Vec<DeliveryRow>) -> (F
     let response = FireResponse {
         notification_id: row.public_id.clone(),
         deliveries: i64::try_from(inserted.len()).unwrap_or(i64::MAX),
-        skipped: skipped(&p.plan.resolution),
+        skipped: p.plan.skipped.clone(),
         attached: false,
     };
     let context = Arc::new(MessageContext {
@@ -569,13 +580,13 @@ struct Route {
 }
 
 impl Route {
-    fn of_recipient(r: &plan::Recipient, settings: &HashMap<i64, String>) -> Route {
+    fn of_recipient(r: &plan::Recipient, path: &str, settings: &HashMap<i64, String>) -> Route {
         Route {
             contact_id: Some(r.contact_id),
             destination_id: Some(r.destination_id),
             medium: r.medium.as_str().into(),
             address: r.address.clone(),
-            path: plan::path_text(&r.path),
+            path: path.to_owned(),
             payload: settings.get(&r.destination_id).cloned().unwrap_or_else(|| "{}".into()),
         }
     }
