@@ -100,33 +100,30 @@ fn listen() -> std::io::Result<tokio::net::TcpListener> {
 
 /// A webhook sink that answers `200` after `delay` (zero: at once).
 pub fn webhook(delay: Duration) -> std::io::Result<Sink> {
-    let listener = listen()?;
-    let port = listener.local_addr()?.port();
-    let recorder = Arc::new(Recorder::default());
-    let shared = recorder.clone();
-    let accept = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let recorder = shared.clone();
-            tokio::spawn(async move {
-                // A connection the client dropped mid-request only ends that connection.
-                let _ = serve_http(stream, &recorder, delay).await;
-            });
-        }
-    });
-    Ok(Sink { port, recorder, accept })
+    start(move |stream, recorder| async move { serve_http(stream, &recorder, delay).await })
 }
 
 /// An SMTP sink that accepts every message.
 pub fn smtp() -> std::io::Result<Sink> {
+    start(|stream, recorder| async move { serve_smtp(stream, &recorder).await })
+}
+
+/// Listens on loopback and serves each connection with `serve` on its own task.
+fn start<F, Fut>(serve: F) -> std::io::Result<Sink>
+where
+    F: Fn(TcpStream, Arc<Recorder>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
     let listener = listen()?;
     let port = listener.local_addr()?.port();
     let recorder = Arc::new(Recorder::default());
     let shared = recorder.clone();
     let accept = tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let recorder = shared.clone();
+            // A connection the client dropped mid-request only ends that connection.
+            let connection = serve(stream, shared.clone());
             tokio::spawn(async move {
-                let _ = serve_smtp(stream, &recorder).await;
+                let _ = connection.await;
             });
         }
     });
