@@ -1,0 +1,288 @@
+//! Connections to the SMTP relay: opened here with TCP_NODELAY, kept for the
+//! next mail.
+//!
+//! lettre's client writes a message and the end-of-data marker ("\r\n.\r\n")
+//! as two writes. With Nagle's algorithm on, as lettre's own pool leaves it,
+//! the small marker waits until the relay acknowledges the message, and Linux
+//! (like most systems) delays that ACK by up to 40 ms: every mail took ~40 ms
+//! longer than the relay needed, which capped a connection at ~25 mails a
+//! second. lettre lets a caller supply the socket, so the sockets are opened
+//! here, and the few lines of pooling it did for us come along.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+#[allow(deprecated)] // the stream type lettre upgrades to TLS; see `ImplicitTls`
+use lettre::transport::smtp::client::AsyncNetworkStream;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// A connection unused for this long is closed instead of reused: relays drop
+/// idle clients after a while (Postfix after 300 s), and a mail should not be
+/// the one to find out.
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// A connection unused for longer than this is asked NOOP before it carries a
+/// mail; one used just now is taken as it is, saving a round trip per mail
+/// under load.
+const CHECK_AFTER: Duration = Duration::from_secs(2);
+/// How long that NOOP may take before the connection is given up for a new
+/// one; a relay that is there answers NOOP at once.
+const NOOP_PATIENCE: Duration = Duration::from_secs(2);
+
+/// How the connection is secured.
+#[derive(Clone)]
+pub(super) enum Security {
+    /// Plain text throughout.
+    Plain,
+    /// STARTTLS, required: a relay that does not offer it gets nothing.
+    Starttls(TlsParameters),
+    /// TLS from the first byte.
+    Implicit(TlsParameters),
+}
+
+/// Why a mail could not be handed over.
+#[derive(Debug)]
+pub(super) enum RelayError {
+    /// The TCP connection could not be opened.
+    Connect(io::Error),
+    /// Anything after that: TLS, AUTH, or the relay's reply to a command.
+    Smtp(lettre::transport::smtp::Error),
+}
+
+impl From<lettre::transport::smtp::Error> for RelayError {
+    fn from(err: lettre::transport::smtp::Error) -> Self {
+        Self::Smtp(err)
+    }
+}
+
+/// Where mail goes and how to get there.
+pub(super) struct RelaySettings {
+    pub(super) host: String,
+    pub(super) port: u16,
+    pub(super) security: Security,
+    pub(super) credentials: Option<Credentials>,
+    /// Bounds opening the TCP connection; the whole dialogue is bounded by
+    /// the caller.
+    pub(super) connect_timeout: Duration,
+    /// Idle connections kept at most.
+    pub(super) keep: usize,
+}
+
+/// The relay and the idle connections to it, most recently used last.
+pub(super) struct Relay {
+    settings: RelaySettings,
+    hello: ClientId,
+    idle: Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    connection: AsyncSmtpConnection,
+    since: Instant,
+}
+
+impl Relay {
+    pub(super) fn new(settings: RelaySettings) -> Self {
+        Self { settings, hello: ClientId::default(), idle: Mutex::new(Vec::new()) }
+    }
+
+    /// Sends one mail on an idle connection or a new one. The connection goes
+    /// back for the next mail only when the dialogue ended cleanly, so
+    /// dropping this future halfway (a timeout) closes it instead: a relay's
+    /// late reply can never be read as the answer to another mail's command.
+    pub(super) async fn send(&self, envelope: &Envelope, email: &[u8]) -> Result<Response, RelayError> {
+        let (mut connection, reused) = self.checkout().await?;
+        let mut result = connection.send(envelope, email).await;
+        if reused && matches!(&result, Err(err) if closed_while_idle(err)) {
+            // The relay hung up while the connection sat idle, so it took
+            // nothing from this dialogue: the mail goes out on a new one
+            // rather than waiting for a retry.
+            connection = self.connect().await?;
+            result = connection.send(envelope, email).await;
+        }
+        self.checkin(connection);
+        Ok(result?)
+    }
+
+    /// An idle connection that looks alive (and `true`), else a new one.
+    async fn checkout(&self) -> Result<(AsyncSmtpConnection, bool), RelayError> {
+        loop {
+            let parked = self.lock_idle().pop();
+            let Some(Idle { mut connection, since }) = parked else {
+                return Ok((self.connect().await?, false));
+            };
+            let unused = since.elapsed();
+            // Dropping closes the socket; a polite QUIT could wait on a relay
+            // that is no longer there.
+            if unused > IDLE_LIMIT {
+                continue;
+            }
+            if unused > CHECK_AFTER {
+                let answered = tokio::time::timeout(NOOP_PATIENCE, connection.test_connected()).await;
+                if answered != Ok(true) {
+                    continue;
+                }
+            }
+            return Ok((connection, true));
+        }
+    }
+
+    fn checkin(&self, connection: AsyncSmtpConnection) {
+        // lettre marks a connection broken when a command failed; it has
+        // already said QUIT on it.
+        if connection.has_broken() {
+            return;
+        }
+        let mut idle = self.lock_idle();
+        idle.retain(|parked| parked.since.elapsed() <= IDLE_LIMIT);
+        if idle.len() < self.settings.keep {
+            idle.push(Idle { connection, since: Instant::now() });
+        }
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        // A panic while the list was held cannot leave it inconsistent: it
+        // only ever gains or loses whole entries.
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, RelayError> {
+        let settings = &self.settings;
+        let tcp = open_socket(&settings.host, settings.port, settings.connect_timeout).await?;
+        let mut connection = match &settings.security {
+            Security::Plain => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await?,
+            Security::Starttls(parameters) => {
+                let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await?;
+                connection.starttls(parameters.clone(), &self.hello).await?;
+                connection
+            }
+            Security::Implicit(parameters) => {
+                #[allow(deprecated)]
+                let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
+                stream.upgrade_tls(parameters.clone()).await?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(ImplicitTls(stream)), &self.hello).await?
+            }
+        };
+        if let Some(credentials) = &settings.credentials {
+            connection.auth(DEFAULT_MECHANISMS, credentials).await?;
+        }
+        Ok(connection)
+    }
+}
+
+/// Whether a failure on a reused connection means the relay had closed it
+/// while it was idle: it says 421 and hangs up (Postfix after its idle
+/// timeout), or just hangs up. Nothing of the mail was taken then.
+fn closed_while_idle(err: &lettre::transport::smtp::Error) -> bool {
+    match err.status() {
+        Some(code) => u16::from(code) == 421,
+        None => !(err.is_client() || err.is_tls() || err.is_timeout()),
+    }
+}
+
+/// A TCP connection to the relay with Nagle's algorithm off.
+async fn open_socket(host: &str, port: u16, limit: Duration) -> Result<TcpStream, RelayError> {
+    let tcp = match tokio::time::timeout(limit, TcpStream::connect((host, port))).await {
+        Ok(connected) => connected.map_err(RelayError::Connect)?,
+        Err(_) => return Err(RelayError::Connect(io::Error::new(io::ErrorKind::TimedOut, "connection timed out"))),
+    };
+    tcp.set_nodelay(true).map_err(RelayError::Connect)?;
+    Ok(tcp)
+}
+
+/// lettre's TLS stream (implementing the `futures` I/O traits) seen as the
+/// Tokio stream its connection takes: lettre opens implicit-TLS connections
+/// only on sockets of its own, so the TLS layer is set up on ours first and
+/// handed over like a plain socket.
+#[allow(deprecated)]
+#[derive(Debug)]
+struct ImplicitTls(AsyncNetworkStream);
+
+#[allow(deprecated)]
+impl AsyncRead for ImplicitTls {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let read = futures_io::AsyncRead::poll_read(Pin::new(&mut self.0), cx, buf.initialize_unfilled());
+        read.map_ok(|n| buf.advance(n))
+    }
+}
+
+#[allow(deprecated)]
+impl AsyncWrite for ImplicitTls {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        futures_io::AsyncWrite::poll_flush(Pin::new(&mut self.0), cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        futures_io::AsyncWrite::poll_close(Pin::new(&mut self.0), cx)
+    }
+}
+
+#[allow(deprecated)]
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.0.peer_addr()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sockets_to_the_relay_send_small_writes_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let tcp = open_socket("127.0.0.1", port, Duration::from_secs(10)).await.unwrap();
+        assert!(tcp.nodelay().unwrap(), "Nagle's algorithm must be off");
+    }
+
+    #[tokio::test]
+    async fn the_tls_adapter_passes_bytes_both_ways() {
+        // The adapter is the same whether lettre's stream carries TLS or not;
+        // without TLS the bytes can be checked on the other side.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let peer = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut greeting = [0_u8; 5];
+            socket.read_exact(&mut greeting).await.unwrap();
+            socket.write_all(b"pong!").await.unwrap();
+            greeting
+        });
+        let tcp = open_socket("127.0.0.1", port, Duration::from_secs(10)).await.unwrap();
+        #[allow(deprecated)]
+        let mut adapted = ImplicitTls(AsyncNetworkStream::use_existing_tokio1(Box::new(tcp)));
+        adapted.write_all(b"ping!").await.unwrap();
+        adapted.flush().await.unwrap();
+        let mut reply = [0_u8; 5];
+        adapted.read_exact(&mut reply).await.unwrap();
+        assert_eq!(&reply, b"pong!");
+        assert_eq!(&peer.await.unwrap(), b"ping!");
+        assert_eq!(adapted.peer_addr().unwrap().port(), port);
+        adapted.shutdown().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_cannot_be_opened_says_so() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let err = open_socket("127.0.0.1", port, Duration::from_secs(10)).await.unwrap_err();
+        assert!(matches!(err, RelayError::Connect(ref io) if io.kind() == io::ErrorKind::ConnectionRefused), "{err:?}");
+    }
+}
