@@ -170,3 +170,21 @@ async fn sqlite_a_kill_during_a_fan_out_loses_nothing() {
 async fn postgres_a_kill_during_a_fan_out_loses_nothing() {
     crash_during_fan_out_loses_nothing(Backend::Postgres).await;
 }
+
+/// The server restarts itself once with glibc's arena limit set (main.rs);
+/// the process the caller started, and would kill, is still the server.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn the_server_runs_with_a_limit_on_malloc_arenas_under_its_first_process_id() {
+    let (_db, database_url) = TestDb::create(Backend::Sqlite).await;
+    let server = start(&database_url, 1_000);
+    let environ = std::fs::read(format!("/proc/{}/environ", server.child.id())).unwrap();
+    let limit = environ
+        .split(|byte| *byte == 0)
+        .find_map(|entry| entry.strip_prefix(b"MALLOC_ARENA_MAX="))
+        .map(|value| String::from_utf8_lossy(value).into_owned());
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    assert_eq!(limit, Some(cores.to_string()));
+    let health = crate::helpers::http_client().get(format!("{}/healthz", server.url)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
