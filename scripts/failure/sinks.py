@@ -98,13 +98,15 @@ class WebhookSink(_Arrivals):
 
 class SmtpSink(_Arrivals):
     """A minimal SMTP server: accepts every message, keyed by the notification
-    header and the recipient. `stop()` closes the port (connections refused),
-    `start()` opens it again."""
+    header and the recipient. `stop()` goes down as a relay does: the port is
+    closed (connections refused) and the open connections are cut; `start()`
+    opens the port again."""
 
     def __init__(self, port):
         super().__init__()  # arrivals: (notification, recipient) -> times accepted
         self.port = port
         self._server = None
+        self._writers = set()
         self._loop = _Loop()
         self.start()
 
@@ -117,6 +119,8 @@ class SmtpSink(_Arrivals):
     def stop(self):
         async def close_port():
             self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
             await self._server.wait_closed()
 
         self._loop.run(close_port())
@@ -126,6 +130,7 @@ class SmtpSink(_Arrivals):
             writer.write(line.encode() + b"\r\n")
 
         recipients, notification = [], ""
+        self._writers.add(writer)
         try:
             say("220 sink ESMTP")
             while True:
@@ -164,4 +169,5 @@ class SmtpSink(_Arrivals):
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
