@@ -1,4 +1,5 @@
-//! The `tocsin` command: parses the command line, nothing else.
+//! The `tocsin` command: parses the command line and starts what it names
+//! (for `serve`, with glibc's malloc arenas limited first).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,21 +68,23 @@ fn main() -> ExitCode {
 /// glibc's malloc gives threads that allocate at the same moment arenas of
 /// their own, up to eight per core, and memory freed in one arena is not
 /// reused by another: a 10,000-recipient fan-out peaked at about 215 MB,
-/// against 170 MB with one arena per core (docs/PERFORMANCE.md). glibc reads
-/// the limit only when a process starts, so the server sets it and starts
-/// itself again (same process id, same arguments); a limit the operator set,
-/// or any glibc tunable, is left alone.
+/// against 170 MB with one arena per core (docs/PERFORMANCE.md). The limit is
+/// set through the environment, which glibc reads only when a process starts
+/// (`mallopt` would need `unsafe`, which this workspace forbids), so the
+/// server sets it and starts itself again: same binary (`/proc/self/exe`,
+/// even if the file was replaced since), same arguments, same process id. A
+/// limit the operator set, in `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES`, is kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     use std::os::unix::process::CommandExt;
     const LIMIT: &str = "MALLOC_ARENA_MAX";
-    if std::env::var_os(LIMIT).is_some() || std::env::var_os("GLIBC_TUNABLES").is_some() {
+    let tuned = std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc.arena_max"));
+    if std::env::var_os(LIMIT).is_some() || tuned {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else { return };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let mut args = std::env::args_os();
-    let mut command = std::process::Command::new(exe);
+    let mut command = std::process::Command::new("/proc/self/exe");
     if let Some(arg0) = args.next() {
         command.arg0(arg0);
     }

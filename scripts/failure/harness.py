@@ -4,7 +4,7 @@ lost. Every scenario starts its own server (release binary) on a fresh database
 with its own sinks on loopback, and prints one line of figures (and a JSON line).
 
   kill9        kill -9 the server at a random moment of a fan-out, restart, repeat
-  smtp-down    the SMTP server refuses connections for a while mid-run
+  smtp-down    the SMTP server goes down for a while mid-run (port closed, connections cut)
   webhook-500  the webhook receiver answers 500 to half of the requests
   pg-restart   PostgreSQL (a private cluster made with initdb) restarts under load
   receipts     delivery receipts replayed shuffled, with duplicates

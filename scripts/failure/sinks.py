@@ -151,7 +151,9 @@ class SmtpSink(_Arrivals):
                     await writer.drain()
                     while True:
                         data = (await reader.readline()).decode("latin-1")
-                        if data in (".\r\n", ".\n", ""):
+                        if data == "":
+                            return  # cut before the end of the data: not received
+                        if data in (".\r\n", ".\n"):
                             break
                         if data.lower().startswith("x-tocsin-notification:"):
                             notification = data.split(":", 1)[1].strip()

@@ -43,6 +43,8 @@ fn start(database_url: &str, lease_ms: u64) -> Server {
         .env("TOCSIN_DELIVERY__POLL_INTERVAL_MS", "100")
         .env("TOCSIN_DELIVERY__WEBHOOK_CONCURRENCY", IN_FLIGHT.to_string())
         .env("RUST_LOG", "warn")
+        .env_remove("MALLOC_ARENA_MAX")
+        .env_remove("GLIBC_TUNABLES")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

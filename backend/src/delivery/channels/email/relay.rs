@@ -76,7 +76,10 @@ pub(super) struct RelaySettings {
     pub(super) keep: usize,
 }
 
-/// The relay and the idle connections to it, most recently used last.
+/// The relay and the idle connections to it, most recently used last. Idle
+/// connections are looked at when a mail is sent; with no mail for a while,
+/// up to `keep` of them stay open until the next one (the relay may close
+/// its side first).
 pub(super) struct Relay {
     settings: RelaySettings,
     hello: ClientId,
@@ -101,9 +104,8 @@ impl Relay {
         let (mut connection, reused) = self.checkout().await?;
         let mut result = connection.send(envelope, email).await;
         if reused && matches!(&result, Err(err) if closed_while_idle(err)) {
-            // The relay hung up while the connection sat idle, so it took
-            // nothing from this dialogue: the mail goes out on a new one
-            // rather than waiting for a retry.
+            // The relay hung up while the connection sat idle: the mail goes
+            // out on a new connection rather than waiting for a retry.
             connection = self.connect().await?;
             result = connection.send(envelope, email).await;
         }
@@ -177,9 +179,12 @@ impl Relay {
     }
 }
 
-/// Whether a failure on a reused connection means the relay had closed it
-/// while it was idle: it says 421 and hangs up (Postfix after its idle
-/// timeout), or just hangs up. Nothing of the mail was taken then.
+/// Whether a failure on a reused connection looks like the relay had closed
+/// it while it was idle: it says 421 and hangs up (Postfix after its idle
+/// timeout), or just hangs up. A 421 means the mail was not taken. A hang-up
+/// without a reply could also come after the data went out, and then the
+/// relay may have the mail: sending it again is what the retry would do
+/// anyway, only sooner (delivery is at least once).
 fn closed_while_idle(err: &lettre::transport::smtp::Error) -> bool {
     match err.status() {
         Some(code) => u16::from(code) == 421,
