@@ -17,7 +17,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::TlsParameters;
 use lettre::{Address, Message};
 
-use self::relay::{Relay, RelayError, RelaySettings, Security};
+use self::relay::{IdlePolicy, Relay, RelayError, RelaySettings, Security};
 use crate::delivery::message::{Outcome, OutgoingMessage};
 use crate::domain::media::Medium;
 
@@ -188,6 +188,7 @@ impl EmailChannel {
             credentials,
             connect_timeout: Duration::from_millis(settings.timeout_ms),
             keep: settings.pool_size as usize,
+            idle: IdlePolicy::default(),
         });
         let id_domain = from.email.domain().to_ascii_lowercase();
         Ok(Some(Self {
@@ -380,6 +381,7 @@ pub(crate) mod tests {
         mails: Arc<Mutex<Vec<Received>>>,
         count: watch::Receiver<usize>,
         connections: Arc<Mutex<usize>>,
+        noops: Arc<Mutex<usize>>,
         task: JoinHandle<()>,
     }
 
@@ -390,7 +392,9 @@ pub(crate) mod tests {
             let mails = Arc::new(Mutex::new(Vec::new()));
             let connections = Arc::new(Mutex::new(0));
             let (count_tx, count) = watch::channel(0);
-            let state = Arc::new(SinkState { script, mails: Arc::clone(&mails), count: count_tx });
+            let noops = Arc::new(Mutex::new(0));
+            let state =
+                Arc::new(SinkState { script, mails: Arc::clone(&mails), count: count_tx, noops: Arc::clone(&noops) });
             let accepted = Arc::clone(&connections);
             let task = tokio::spawn(async move {
                 let mut tasks = JoinSet::new();
@@ -399,7 +403,7 @@ pub(crate) mod tests {
                     tasks.spawn(converse(stream, Arc::clone(&state)));
                 }
             });
-            Self { addr, mails, count, connections, task }
+            Self { addr, mails, count, connections, noops, task }
         }
 
         pub(crate) fn port(&self) -> u16 {
@@ -412,6 +416,10 @@ pub(crate) mod tests {
 
         pub(crate) fn connections(&self) -> usize {
             *self.connections.lock().unwrap()
+        }
+
+        pub(crate) fn noops(&self) -> usize {
+            *self.noops.lock().unwrap()
         }
 
         /// Waits until at least `n` mails were accepted; panics after a generous timeout.
@@ -448,6 +456,7 @@ pub(crate) mod tests {
         script: Script,
         mails: Arc<Mutex<Vec<Received>>>,
         count: watch::Sender<usize>,
+        noops: Arc<Mutex<usize>>,
     }
 
     async fn converse(stream: TcpStream, state: Arc<SinkState>) {
@@ -526,7 +535,11 @@ pub(crate) mod tests {
                     }
                     continue;
                 }
-                "RSET" | "NOOP" => "250 2.0.0 Ok".to_owned(),
+                "NOOP" => {
+                    *state.noops.lock().unwrap() += 1;
+                    "250 2.0.0 Ok".to_owned()
+                }
+                "RSET" => "250 2.0.0 Ok".to_owned(),
                 "QUIT" => {
                     let _ = write.write_all(b"221 2.0.0 Bye\r\n").await;
                     return;

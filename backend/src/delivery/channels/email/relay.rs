@@ -25,15 +25,26 @@ use lettre::transport::smtp::response::Response;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-/// A connection unused for this long is closed instead of reused: relays drop
-/// idle clients after a while (Postfix after 300 s), and a mail should not be
-/// the one to find out.
-const IDLE_LIMIT: Duration = Duration::from_secs(60);
-/// A connection unused for longer than this is asked NOOP before it carries a
-/// mail; one used just now is taken as it is, saving a round trip per mail
-/// under load.
-const CHECK_AFTER: Duration = Duration::from_secs(2);
-/// How long that NOOP may take before the connection is given up for a new
+/// When idle connections are reused, checked first, or closed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IdlePolicy {
+    /// A connection unused for longer than this is asked NOOP before it
+    /// carries a mail; one used just now is taken as it is, saving a round
+    /// trip per mail under load.
+    pub(super) check_after: Duration,
+    /// A connection unused for longer than this is closed instead of reused:
+    /// relays drop idle clients after a while (Postfix after 300 s), and a
+    /// mail should not be the one to find out.
+    pub(super) limit: Duration,
+}
+
+impl Default for IdlePolicy {
+    fn default() -> Self {
+        Self { check_after: Duration::from_secs(2), limit: Duration::from_secs(60) }
+    }
+}
+
+/// How long the NOOP may take before the connection is given up for a new
 /// one; a relay that is there answers NOOP at once.
 const NOOP_PATIENCE: Duration = Duration::from_secs(2);
 
@@ -74,6 +85,7 @@ pub(super) struct RelaySettings {
     pub(super) connect_timeout: Duration,
     /// Idle connections kept at most.
     pub(super) keep: usize,
+    pub(super) idle: IdlePolicy,
 }
 
 /// The relay and the idle connections to it, most recently used last. Idle
@@ -123,10 +135,10 @@ impl Relay {
             let unused = since.elapsed();
             // Dropping closes the socket; a polite QUIT could wait on a relay
             // that is no longer there.
-            if unused > IDLE_LIMIT {
+            if unused > self.settings.idle.limit {
                 continue;
             }
-            if unused > CHECK_AFTER {
+            if unused > self.settings.idle.check_after {
                 let answered = tokio::time::timeout(NOOP_PATIENCE, connection.test_connected()).await;
                 if answered != Ok(true) {
                     continue;
@@ -143,7 +155,8 @@ impl Relay {
             return;
         }
         let mut idle = self.lock_idle();
-        idle.retain(|parked| parked.since.elapsed() <= IDLE_LIMIT);
+        let limit = self.settings.idle.limit;
+        idle.retain(|parked| parked.since.elapsed() <= limit);
         if idle.len() < self.settings.keep {
             idle.push(Idle { connection, since: Instant::now() });
         }
@@ -243,10 +256,61 @@ impl AsyncTokioStream for ImplicitTls {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use lettre::Message;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     use super::*;
+    use crate::delivery::channels::email::tests::{Script, SmtpSink};
+
+    fn relay_to(sink: &SmtpSink, idle: IdlePolicy) -> Relay {
+        Relay::new(RelaySettings {
+            host: "127.0.0.1".to_owned(),
+            port: sink.port(),
+            security: Security::Plain,
+            credentials: None,
+            connect_timeout: Duration::from_secs(10),
+            keep: 8,
+            idle,
+        })
+    }
+
+    async fn send_two(relay: &Relay) {
+        for n in 1..=2 {
+            let mail = Message::builder()
+                .from("tocsin@example.com".parse().unwrap())
+                .to("oncall@example.com".parse().unwrap())
+                .subject(format!("mail {n}"))
+                .body(String::from("hello"))
+                .unwrap();
+            relay.send(mail.envelope(), &mail.formatted()).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_used_just_now_carries_the_next_mail_without_a_noop() {
+        let sink = SmtpSink::start(Script::default()).await;
+        let relay = relay_to(&sink, IdlePolicy { check_after: Duration::from_secs(3600), ..IdlePolicy::default() });
+        send_two(&relay).await;
+        assert_eq!((sink.connections(), sink.noops()), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_for_a_while_is_asked_noop_first() {
+        let sink = SmtpSink::start(Script::default()).await;
+        let relay = relay_to(&sink, IdlePolicy { check_after: Duration::ZERO, ..IdlePolicy::default() });
+        send_two(&relay).await;
+        assert_eq!((sink.connections(), sink.noops()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_past_the_limit_is_closed_rather_than_reused() {
+        let sink = SmtpSink::start(Script::default()).await;
+        let relay = relay_to(&sink, IdlePolicy { check_after: Duration::ZERO, limit: Duration::ZERO });
+        send_two(&relay).await;
+        assert_eq!((sink.connections(), sink.noops()), (2, 0));
+        assert_eq!(sink.wait_for_mails(2).await.len(), 2);
+    }
 
     #[tokio::test]
     async fn sockets_to_the_relay_send_small_writes_at_once() {
