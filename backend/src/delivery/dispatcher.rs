@@ -102,9 +102,14 @@ impl Dispatcher {
         &self.inner.token
     }
 
+    /// How long a row inserted or claimed now stays ours.
+    pub fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.inner.config.lease).unwrap_or(chrono::Duration::minutes(1))
+    }
+
     /// Until when a row inserted or claimed now is ours.
     pub fn lease_until(&self, now: NaiveDateTime) -> NaiveDateTime {
-        now + chrono::Duration::from_std(self.inner.config.lease).unwrap_or(chrono::Duration::minutes(1))
+        now + self.lease()
     }
 
     pub fn config(&self) -> &DispatcherConfig {

@@ -285,7 +285,7 @@ impl FireContext {
                 (m.as_str(), age.unwrap_or(chrono::Duration::days(1)))
             })
             .collect();
-        Self { token: dispatcher.token().to_owned(), lease: dispatcher.lease_until(now()) - now(), max_age }
+        Self { token: dispatcher.token().to_owned(), lease: dispatcher.lease(), max_age }
     }
 }
 
@@ -485,9 +485,11 @@ impl FireWriter {
 
 async fn run_writer(store: Store, dispatcher: Dispatcher, mut receiver: tokio::sync::mpsc::Receiver<Submission>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Depends only on the dispatcher's settings: worked out once, not per batch.
+    let ctx = Arc::new(FireContext::of(&dispatcher));
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let submissions = std::mem::take(&mut batch);
-        let ctx = FireContext::of(&dispatcher);
+        let ctx = Arc::clone(&ctx);
         let mut fires = Vec::with_capacity(submissions.len());
         let mut replies = Vec::with_capacity(submissions.len());
         for (cmd, prepared, reply) in submissions {
@@ -646,7 +648,7 @@ pub async fn replay(
     actor: String,
 ) -> Result<(String, i64), FireError> {
     let token = dispatcher.token().to_owned();
-    let lease = dispatcher.lease_until(now()) - now();
+    let lease = dispatcher.lease();
     let max_age = chrono::Duration::from_std(dispatcher.config().default_retry.max_age).ok();
     let (public_id, job) = store
         .write(move |conn| {
@@ -694,7 +696,7 @@ pub async fn test_destination(
     actor: String,
 ) -> Result<FireResponse, FireError> {
     let token = dispatcher.token().to_owned();
-    let lease = dispatcher.lease_until(now()) - now();
+    let lease = dispatcher.lease();
     let max_age = chrono::Duration::from_std(dispatcher.config().default_retry.max_age).ok();
     let (response, jobs) = store
         .write(move |conn| {

@@ -12,6 +12,12 @@ pub fn Badge(#[prop(into)] state: String) -> impl IntoView {
     view! { <span class=class>{state}</span> }
 }
 
+/// Whether a contact, channel, group, event or operator is in use.
+#[component]
+pub fn EnabledBadge(enabled: bool) -> impl IntoView {
+    view! { <Badge state=if enabled { "enabled" } else { "disabled" }/> }
+}
+
 /// Deliveries per state, in the order of their life.
 #[component]
 pub fn Counts(counts: BTreeMap<String, i64>) -> impl IntoView {

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use tocsin_client::types::{ApiKey, CreatedApiKey, NewApiKey, NewOperator, Operator, OperatorUpdate, Role, Scope};
 
 use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
-use crate::components::status::Badge;
+use crate::components::status::{Badge, EnabledBadge};
 use crate::components::time::when;
 use crate::session::{role_name, use_auth};
 
@@ -229,7 +229,7 @@ pub fn Operators() -> impl IntoView {
                                                         {ROLES.iter().map(|r| view! { <option value=role_name(*r) selected=*r == o.role>{role_name(*r)}</option> }).collect_view()}
                                                     </select>
                                                 </td>
-                                                <td><Badge state=if on { "enabled".to_owned() } else { "disabled".to_owned() }/></td>
+                                                <td><EnabledBadge enabled=on/></td>
                                                 <td>
                                                     <button type="button" class="secondary small" aria-label=format!("{} {}", if on { "Disable" } else { "Enable" }, name)
                                                         on:click=move |_| { change.dispatch_local(OperatorChange::Update(for_toggle.clone(), OperatorUpdate { enabled: Some(!on), ..OperatorUpdate::default() })); }>

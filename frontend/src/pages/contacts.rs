@@ -7,7 +7,7 @@ use tocsin_client::Error;
 
 use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
 use crate::components::schema_form::{fields, settings, SchemaFields};
-use crate::components::status::Badge;
+use crate::components::status::{Badge, EnabledBadge};
 use crate::pages::Page;
 use crate::session::use_auth;
 
@@ -114,7 +114,7 @@ pub fn Channels(destinations: Vec<Destination>, toggle: Toggle) -> impl IntoView
                         <span class="medium">{d.medium.clone()}</span>
                         <span class="address">{d.address.clone()}</span>
                         {(!d.label.is_empty()).then(|| view! { <span class="muted">{d.label.clone()}</span> })}
-                        <Badge state=if on { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                        <EnabledBadge enabled=on/>
                         <Show when=move || auth.can_send()>
                             <button type="button" class="secondary small" aria-label=label.clone()
                                 disabled=move || toggle.pending().get()
@@ -213,7 +213,7 @@ pub fn ContactPage() -> impl IntoView {
                         view! {
                             <div class="title-row">
                                 <h1>{format!("{} ({})", c.name, c.slug)}</h1>
-                                <Badge state=if enabled { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                                <EnabledBadge enabled=enabled/>
                             </div>
                             <p class="meta">
                                 <span>{format!("time zone {}", c.timezone)}</span>

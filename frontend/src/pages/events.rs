@@ -9,7 +9,7 @@ use tocsin_client::types::{
 use tocsin_client::Error;
 
 use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
-use crate::components::status::Badge;
+use crate::components::status::EnabledBadge;
 use crate::pages::fire::argument;
 use crate::pages::Page;
 use crate::session::use_auth;
@@ -56,7 +56,7 @@ pub fn Events() -> impl IntoView {
                                             <li class=format!("card severity-{}", severity_name(e.severity))>
                                                 <div class="card-head">
                                                     <a class="subject" href=Page::Event(e.slug.clone()).path()>{format!("{} ({})", e.name, e.slug)}</a>
-                                                    <Badge state=if e.enabled { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                                                    <EnabledBadge enabled=e.enabled/>
                                                 </div>
                                                 <p class="meta">
                                                     <span>{severity_name(e.severity)}</span>

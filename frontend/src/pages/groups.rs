@@ -4,7 +4,7 @@ use tocsin_client::types::{AddMember, Group, GroupUpdate, ListQuery, MoveMember,
 use tocsin_client::Error;
 
 use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
-use crate::components::status::Badge;
+use crate::components::status::{Badge, EnabledBadge};
 use crate::pages::Page;
 use crate::session::use_auth;
 
@@ -39,7 +39,7 @@ pub fn Groups() -> impl IntoView {
                                             <li class="card">
                                                 <div class="card-head">
                                                     <a class="subject" href=Page::Group(g.slug.clone()).path()>{format!("{} ({})", g.name, g.slug)}</a>
-                                                    <Badge state=if g.enabled { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                                                    <EnabledBadge enabled=g.enabled/>
                                                 </div>
                                                 <p class="meta">{if members.is_empty() { "no members".to_owned() } else { members }}</p>
                                             </li>
@@ -155,7 +155,7 @@ pub fn GroupPage() -> impl IntoView {
                     Ok::<_, Error>(view! {
                         <div class="title-row">
                             <h1>{format!("{} ({})", g.name, g.slug)}</h1>
-                            <Badge state=if enabled { "enabled".to_owned() } else { "disabled".to_owned() }/>
+                            <EnabledBadge enabled=enabled/>
                         </div>
                         <Show when=move || auth.can_send()>
                             <div class="actions">
