@@ -283,6 +283,8 @@ try {
     await go(page, 'Contacts');
     await page.getByRole('button', { name: `Disable webhook ${hookUrl}` }).click();
     await page.getByRole('button', { name: `Enable webhook ${hookUrl}` }).waitFor();
+    const channel = page.getByRole('listitem').filter({ has: page.getByRole('button', { name: `Enable webhook ${hookUrl}` }) });
+    await channel.locator('.badge', { hasText: 'disabled' }).waitFor();
     await preview(page, 'disk-full', { host: 'db2' });
     await page.getByText('Nobody would be reached.').waitFor();
     const skipped = page.getByRole('region', { name: 'Skipped' });
