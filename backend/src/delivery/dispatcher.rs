@@ -7,6 +7,7 @@
 //! email), and the recorder (one commit for many outcomes).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,6 +80,11 @@ struct Inner {
     /// Deliveries this instance is working on. If a lease of ours lapsed (a slow
     /// renewal) and the claimer takes the row again, it must not be sent twice.
     in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Set once this instance gives its work back: it claims and renews no more.
+    closing: AtomicBool,
+    /// Held by the claimer while it claims, so that a release waits for a claim
+    /// in progress instead of missing the rows it is about to take.
+    claiming: tokio::sync::Mutex<()>,
 }
 
 impl Dispatcher {
@@ -87,8 +93,15 @@ impl Dispatcher {
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let (outcomes_tx, outcomes_rx) = mpsc::unbounded_channel();
         let token = crate::domain::credentials::generate_secret();
-        let inner =
-            Arc::new(Inner { token, config, jobs: jobs_tx, wake: Notify::new(), in_flight: Default::default() });
+        let inner = Arc::new(Inner {
+            token,
+            config,
+            jobs: jobs_tx,
+            wake: Notify::new(),
+            in_flight: Default::default(),
+            closing: AtomicBool::new(false),
+            claiming: tokio::sync::Mutex::new(()),
+        });
         let dispatcher = Dispatcher { inner };
         tokio::spawn(run_sends(dispatcher.clone(), Arc::new(channels), jobs_rx, outcomes_tx));
         tokio::spawn(run_recorder(dispatcher.clone(), store.clone(), outcomes_rx));
@@ -132,13 +145,24 @@ impl Dispatcher {
 
     /// On shutdown: returns this instance's unfinished deliveries to the queue
     /// (they are sent again by whoever claims them next; at-least-once).
+    ///
+    /// The claimer stops first: the release announces the rows to every
+    /// instance, this one included, and a claimer still running here would take
+    /// them straight back from the instance that should send them.
     pub async fn release(&self, store: &Store) {
+        self.inner.closing.store(true, Ordering::SeqCst);
+        self.wake();
+        let _no_claim_in_progress = self.inner.claiming.lock().await;
         let token = self.token().to_owned();
         match store.write(move |c| deliveries::release_leases(c, &token)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deliveries = n, "released unfinished deliveries to the queue"),
             Err(e) => tracing::warn!(error = %e, "could not release deliveries; their leases will expire"),
         }
+    }
+
+    fn closing(&self) -> bool {
+        self.inner.closing.load(Ordering::SeqCst)
     }
 
     /// Something may have become due (a replay, a retry elsewhere).
@@ -276,6 +300,10 @@ async fn run_recorder(dispatcher: Dispatcher, store: Store, mut outcomes: mpsc::
 /// instance accepted. Sleeps until the next one is due, a wake-up, or the poll.
 async fn run_claimer(dispatcher: Dispatcher, store: Store) {
     loop {
+        let claiming = dispatcher.inner.claiming.lock().await;
+        if dispatcher.closing() {
+            return;
+        }
         let now = crate::store::now();
         let (token, until, limit) =
             (dispatcher.token().to_owned(), dispatcher.lease_until(now), dispatcher.config().claim_batch);
@@ -296,6 +324,7 @@ async fn run_claimer(dispatcher: Dispatcher, store: Store) {
                 false
             }
         };
+        drop(claiming);
         if full {
             continue;
         }
@@ -320,6 +349,9 @@ async fn run_renewer(dispatcher: Dispatcher, store: Store) {
     let period = (dispatcher.config().lease / 3).max(Duration::from_millis(1));
     loop {
         tokio::time::sleep(period).await;
+        if dispatcher.closing() {
+            return;
+        }
         let now = crate::store::now();
         let (token, until) = (dispatcher.token().to_owned(), dispatcher.lease_until(now));
         if let Err(e) = store.write(move |c| deliveries::renew_leases(c, &token, until)).await {
