@@ -382,6 +382,7 @@ pub(crate) mod tests {
         count: watch::Receiver<usize>,
         connections: Arc<Mutex<usize>>,
         noops: Arc<Mutex<usize>>,
+        closed: watch::Receiver<usize>,
         task: JoinHandle<()>,
     }
 
@@ -396,14 +397,20 @@ pub(crate) mod tests {
             let state =
                 Arc::new(SinkState { script, mails: Arc::clone(&mails), count: count_tx, noops: Arc::clone(&noops) });
             let accepted = Arc::clone(&connections);
+            let (closed_tx, closed) = watch::channel(0);
+            let closed_tx = Arc::new(closed_tx);
             let task = tokio::spawn(async move {
                 let mut tasks = JoinSet::new();
                 while let Ok((stream, _)) = listener.accept().await {
                     *accepted.lock().unwrap() += 1;
-                    tasks.spawn(converse(stream, Arc::clone(&state)));
+                    let (state, closed) = (Arc::clone(&state), Arc::clone(&closed_tx));
+                    tasks.spawn(async move {
+                        converse(stream, state).await;
+                        closed.send_modify(|n| *n += 1);
+                    });
                 }
             });
-            Self { addr, mails, count, connections, noops, task }
+            Self { addr, mails, count, connections, noops, closed, task }
         }
 
         pub(crate) fn port(&self) -> u16 {
@@ -427,6 +434,12 @@ pub(crate) mod tests {
             let mut count = self.count.clone();
             tokio::time::timeout(PATIENCE, count.wait_for(|c| *c >= n)).await.unwrap().unwrap();
             self.mails()
+        }
+
+        /// Waits until the client closed at least `n` connections; panics after a generous timeout.
+        pub(crate) async fn wait_for_closed(&self, n: usize) {
+            let mut closed = self.closed.clone();
+            tokio::time::timeout(PATIENCE, closed.wait_for(|c| *c >= n)).await.unwrap().unwrap();
         }
 
         /// Plain-text settings pointing at this sink.

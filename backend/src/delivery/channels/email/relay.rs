@@ -11,7 +11,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -88,14 +88,21 @@ pub(super) struct RelaySettings {
     pub(super) idle: IdlePolicy,
 }
 
-/// The relay and the idle connections to it, most recently used last. Idle
-/// connections are looked at when a mail is sent; with no mail for a while,
-/// up to `keep` of them stay open until the next one (the relay may close
-/// its side first).
+/// The relay and the idle connections to it. A sweeper closes those idle
+/// past the limit even when no mail comes, so a quiet hub does not hold
+/// sockets the relay has long given up on.
 pub(super) struct Relay {
     settings: RelaySettings,
     hello: ClientId,
-    idle: Mutex<Vec<Idle>>,
+    idle: Arc<Mutex<Parked>>,
+}
+
+/// The idle connections, most recently used last, and whether a sweeper is
+/// watching them.
+#[derive(Default)]
+struct Parked {
+    connections: Vec<Idle>,
+    swept: bool,
 }
 
 struct Idle {
@@ -105,7 +112,7 @@ struct Idle {
 
 impl Relay {
     pub(super) fn new(settings: RelaySettings) -> Self {
-        Self { settings, hello: ClientId::default(), idle: Mutex::new(Vec::new()) }
+        Self { settings, hello: ClientId::default(), idle: Arc::default() }
     }
 
     /// Sends one mail on an idle connection or a new one. The connection goes
@@ -128,7 +135,7 @@ impl Relay {
     /// An idle connection that looks alive (and `true`), else a new one.
     async fn checkout(&self) -> Result<(AsyncSmtpConnection, bool), RelayError> {
         loop {
-            let parked = self.lock_idle().pop();
+            let parked = lock(&self.idle).connections.pop();
             let Some(Idle { mut connection, since }) = parked else {
                 return Ok((self.connect().await?, false));
             };
@@ -154,18 +161,16 @@ impl Relay {
         if connection.has_broken() {
             return;
         }
-        let mut idle = self.lock_idle();
         let limit = self.settings.idle.limit;
-        idle.retain(|parked| parked.since.elapsed() <= limit);
-        if idle.len() < self.settings.keep {
-            idle.push(Idle { connection, since: Instant::now() });
+        let mut parked = lock(&self.idle);
+        parked.connections.retain(|idle| idle.since.elapsed() <= limit);
+        if parked.connections.len() < self.settings.keep {
+            parked.connections.push(Idle { connection, since: Instant::now() });
+            if !parked.swept {
+                parked.swept = true;
+                tokio::spawn(sweep(Arc::downgrade(&self.idle), limit));
+            }
         }
-    }
-
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
-        // A panic while the list was held cannot leave it inconsistent: it
-        // only ever gains or loses whole entries.
-        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, RelayError> {
@@ -190,6 +195,35 @@ impl Relay {
         }
         Ok(connection)
     }
+}
+
+/// Closes idle connections as they pass the limit, sleeping until the oldest
+/// one does; ends when none is left (the next check-in starts another) or the
+/// relay is gone.
+async fn sweep(idle: Weak<Mutex<Parked>>, limit: Duration) {
+    loop {
+        let wait = {
+            let Some(idle) = idle.upgrade() else { return };
+            let mut parked = lock(&idle);
+            // Dropping closes the socket, as in `checkout`.
+            parked.connections.retain(|idle| idle.since.elapsed() <= limit);
+            // The oldest comes first: connections are parked as they are used.
+            match parked.connections.first() {
+                Some(oldest) => limit.saturating_sub(oldest.since.elapsed()),
+                None => {
+                    parked.swept = false;
+                    return;
+                }
+            }
+        };
+        tokio::time::sleep(wait + Duration::from_millis(1)).await;
+    }
+}
+
+fn lock(idle: &Mutex<Parked>) -> std::sync::MutexGuard<'_, Parked> {
+    // A panic while the list was held cannot leave it inconsistent: it only
+    // ever gains or loses whole entries.
+    idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether a failure on a reused connection looks like the relay had closed
@@ -310,6 +344,19 @@ mod tests {
         send_two(&relay).await;
         assert_eq!((sink.connections(), sink.noops()), (2, 0));
         assert_eq!(sink.wait_for_mails(2).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_closed_at_the_limit_without_waiting_for_another_mail() {
+        let sink = SmtpSink::start(Script::default()).await;
+        let relay = relay_to(&sink, IdlePolicy { limit: Duration::from_millis(50), ..IdlePolicy::default() });
+        send_two(&relay).await;
+        assert_eq!(sink.connections(), 1);
+        sink.wait_for_closed(1).await;
+        // The sweeper ended with the list empty; the next mail starts another.
+        send_two(&relay).await;
+        sink.wait_for_closed(2).await;
+        assert_eq!(sink.connections(), 2);
     }
 
     #[tokio::test]
