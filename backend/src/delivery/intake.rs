@@ -821,6 +821,13 @@ mod tests {
             let Ok((_, jobs)) = &results[1] else { panic!("stored") };
             assert_eq!(jobs[0].context.body, "message for bo");
             assert_eq!(jobs[0].row.notification_id, jobs[0].context.notification_pk);
+            // The rows handed to the dispatcher are built from what was inserted
+            // and the returned ids: they must be the rows as stored.
+            for (_, jobs) in results.iter().flatten() {
+                for job in jobs {
+                    assert_eq!(job.row, deliveries::get(conn, job.row.id).unwrap());
+                }
+            }
             Ok(())
         })
         .unwrap();
