@@ -201,6 +201,13 @@ try {
     if (ana.destinations.length !== 1 || ana.destinations[0].address !== hookUrl) throw new Error(JSON.stringify(ana));
   });
 
+  await scenario('a test message to a new channel is followed to delivered', page, async () => {
+    await page.getByRole('button', { name: `Send a test to webhook ${hookUrl}` }).click();
+    await page.waitForURL(/\/notifications\/[0-9a-f]{32}$/);
+    await page.getByRole('listitem', { name: /^Delivery \d+ to ana$/ }).locator('.badge', { hasText: 'delivered' }).waitFor();
+    await until('the webhook sink to receive the test', () => hooks.some((h) => h.body.includes('Tocsin test message for ana')));
+  });
+
   await scenario('a group with ordered members', page, async () => {
     await api('POST', '/api/v1/contacts', { slug: 'bob', name: 'Bob Stone' });
     await go(page, 'Groups');
@@ -298,7 +305,8 @@ try {
     const feed = page.getByRole('list', { name: 'Notifications' });
     await feed.getByRole('link', { name: 'Disk full on db1' }).waitFor();
     await feed.getByText('1 delivered').first().waitFor();
-    await page.getByRole('status').getByText('2 delivered').waitFor();
+    // The channel's test message, the event and the page to the group.
+    await page.getByRole('status').getByText('3 delivered').waitFor();
     await page.getByLabel('State', { exact: true }).selectOption('open');
     await feed.getByRole('link', { name: 'Maintenance' }).waitFor();
     await until('only open notifications', async () => !(await feed.getByRole('link', { name: 'Disk full on db1' }).count()));

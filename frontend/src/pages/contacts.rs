@@ -96,19 +96,32 @@ fn ContactCard(contact: Contact, toggle: Toggle) -> impl IntoView {
     }
 }
 
-/// A contact's channels, each with a one-click switch.
+/// A contact's channels, each with a one-click switch and a test message that
+/// opens the test's notification, so its delivery can be followed.
 #[component]
 pub fn Channels(destinations: Vec<Destination>, toggle: Toggle) -> impl IntoView {
     let auth = use_auth();
     if destinations.is_empty() {
         return view! { <p class="muted">"No channel: this contact cannot be reached."</p> }.into_any();
     }
+    let test = Action::new_local(move |id: &i64| {
+        let id = *id;
+        async move { auth.call(|c| async move { c.test_destination(id).await }).await }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(sent)) = test.value().get() {
+            navigate(&Page::Notification(sent.notification_id).path(), Default::default());
+        }
+    });
     view! {
+        <ErrorAlert error=Signal::derive(move || test.value().get().and_then(Result::err))/>
         <ul class="channels" aria-label="Channels">
             {destinations.into_iter().map(|d| {
                 let (id, on) = (d.id, d.enabled);
                 let what = format!("{} {}", d.medium, d.address);
                 let label = if on { format!("Disable {what}") } else { format!("Enable {what}") };
+                let test_label = format!("Send a test to {what}");
                 view! {
                     <li class=if on { "channel on" } else { "channel off" }>
                         <span class="medium">{d.medium.clone()}</span>
@@ -120,6 +133,11 @@ pub fn Channels(destinations: Vec<Destination>, toggle: Toggle) -> impl IntoView
                                 disabled=move || toggle.pending().get()
                                 on:click=move |_| { toggle.dispatch_local((id, !on)); }>
                                 {if on { "Disable" } else { "Enable" }}
+                            </button>
+                            <button type="button" class="secondary small" aria-label=test_label.clone()
+                                disabled=move || test.pending().get()
+                                on:click=move |_| { test.dispatch_local(id); }>
+                                "Test"
                             </button>
                         </Show>
                     </li>
