@@ -64,8 +64,11 @@ fn entry(at: NaiveDateTime, kind: &str, detail: &str) -> TimelineEntry {
     TimelineEntry { at: from_db_time(at), kind: kind.into(), detail: detail.into() }
 }
 
+/// `None` is written as NULL, not as the column's default (none of the optional
+/// columns has one): that lets diesel insert many rows in one statement on
+/// SQLite too, where it would otherwise send a statement per row.
 #[derive(Insertable, Debug, Clone)]
-#[diesel(table_name = deliveries)]
+#[diesel(table_name = deliveries, treat_none_as_default_value = false)]
 pub struct NewDelivery {
     pub notification_id: i64,
     pub contact_id: Option<i64>,

@@ -33,8 +33,11 @@ pub struct NotificationRow {
     pub resolved_by: Option<String>,
 }
 
+/// `None` is written as NULL, not as the column's default (none of the optional
+/// columns has one): that lets diesel insert many rows in one statement on
+/// SQLite too, where it would otherwise send a statement per row.
 #[derive(Insertable, Debug, Clone)]
-#[diesel(table_name = notifications)]
+#[diesel(table_name = notifications, treat_none_as_default_value = false)]
 pub struct NewNotification {
     pub public_id: String,
     pub event_id: Option<i64>,

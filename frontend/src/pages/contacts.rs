@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use tocsin_client::types::{Contact, ContactUpdate, Destination, ListQuery, NewContact, NewDestination};
+use tocsin_client::types::{Contact, ContactUpdate, Destination, FireResponse, ListQuery, NewContact, NewDestination};
 use tocsin_client::Error;
 
 use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
@@ -20,10 +20,10 @@ pub fn Contacts() -> impl IntoView {
         let c = c.clone();
         async move { auth.call(|client| async move { client.create_contact(&c).await }).await }
     });
-    let toggle = toggle_action();
+    let channels = ChannelActions::for_page();
     let contacts = LocalResource::new(move || {
         create.version().track();
-        toggle.version().track();
+        channels.toggle.version().track();
         let query =
             ListQuery { limit: Some(500), q: Some(search.get()).filter(|q| !q.is_empty()), ..ListQuery::default() };
         async move { auth.call(|c| async move { c.list_contacts(&query).await }).await }
@@ -45,7 +45,7 @@ pub fn Contacts() -> impl IntoView {
                             } else {
                                 view! {
                                     <ul class="list" aria-label="Contacts">
-                                        {page.items.into_iter().map(|c| view! { <ContactCard contact=c toggle=toggle/> }).collect_view()}
+                                        {page.items.into_iter().map(|c| view! { <ContactCard contact=c channels=channels/> }).collect_view()}
                                     </ul>
                                 }.into_any()
                             }
@@ -53,7 +53,7 @@ pub fn Contacts() -> impl IntoView {
                     })}
                 </ErrorBoundary>
             </Transition>
-            <ErrorAlert error=Signal::derive(move || toggle.value().get().and_then(Result::err))/>
+            <ErrorAlert error=Signal::derive(move || channels.error())/>
             <Show when=move || auth.can_send()>
                 <NewContactForm create=create/>
             </Show>
@@ -61,28 +61,55 @@ pub fn Contacts() -> impl IntoView {
     }
 }
 
-/// Turns one channel on or off: `(destination id, enabled)`.
-pub type Toggle = Action<(i64, bool), Result<Destination, Error>>;
+/// What can be done to a channel from a page: turn it on or off
+/// (`(destination id, enabled)`), or send it a test message. Made once per page,
+/// not per channel, so that a list reloading under a pending test does not drop
+/// its answer.
+#[derive(Clone, Copy)]
+pub struct ChannelActions {
+    pub toggle: Action<(i64, bool), Result<Destination, Error>>,
+    pub test: Action<i64, Result<FireResponse, Error>>,
+}
 
-pub fn toggle_action() -> Toggle {
-    let auth = use_auth();
-    Action::new_local(move |(id, on): &(i64, bool)| {
-        let (id, on) = (*id, *on);
-        async move {
-            auth.call(|c| async move {
-                if on {
-                    c.enable_destination(id).await
-                } else {
-                    c.disable_destination(id).await
-                }
-            })
-            .await
-        }
-    })
+impl ChannelActions {
+    /// The actions, and the move to a test's notification page once it is sent,
+    /// where its delivery can be followed.
+    pub fn for_page() -> Self {
+        let auth = use_auth();
+        let toggle = Action::new_local(move |(id, on): &(i64, bool)| {
+            let (id, on) = (*id, *on);
+            async move {
+                auth.call(|c| async move {
+                    if on {
+                        c.enable_destination(id).await
+                    } else {
+                        c.disable_destination(id).await
+                    }
+                })
+                .await
+            }
+        });
+        let test = Action::new_local(move |id: &i64| {
+            let id = *id;
+            async move { auth.call(|c| async move { c.test_destination(id).await }).await }
+        });
+        let navigate = use_navigate();
+        Effect::new(move |_| {
+            if let Some(Ok(sent)) = test.value().get() {
+                navigate(&Page::Notification(sent.notification_id).path(), Default::default());
+            }
+        });
+        Self { toggle, test }
+    }
+
+    /// The last refusal of either.
+    pub fn error(self) -> Option<Error> {
+        self.toggle.value().get().and_then(Result::err).or_else(|| self.test.value().get().and_then(Result::err))
+    }
 }
 
 #[component]
-fn ContactCard(contact: Contact, toggle: Toggle) -> impl IntoView {
+fn ContactCard(contact: Contact, channels: ChannelActions) -> impl IntoView {
     let href = Page::Contact(contact.slug.clone()).path();
     let state = if contact.enabled { "enabled" } else { "disabled" };
     view! {
@@ -91,31 +118,20 @@ fn ContactCard(contact: Contact, toggle: Toggle) -> impl IntoView {
                 <a href=href class="subject">{format!("{} ({})", contact.name, contact.slug)}</a>
                 <Badge state=state.to_owned()/>
             </div>
-            <Channels destinations=contact.destinations toggle=toggle/>
+            <Channels destinations=contact.destinations actions=channels/>
         </li>
     }
 }
 
-/// A contact's channels, each with a one-click switch and a test message that
-/// opens the test's notification, so its delivery can be followed.
+/// A contact's channels, each with a one-click switch and a test message.
 #[component]
-pub fn Channels(destinations: Vec<Destination>, toggle: Toggle) -> impl IntoView {
+pub fn Channels(destinations: Vec<Destination>, actions: ChannelActions) -> impl IntoView {
     let auth = use_auth();
     if destinations.is_empty() {
         return view! { <p class="muted">"No channel: this contact cannot be reached."</p> }.into_any();
     }
-    let test = Action::new_local(move |id: &i64| {
-        let id = *id;
-        async move { auth.call(|c| async move { c.test_destination(id).await }).await }
-    });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(sent)) = test.value().get() {
-            navigate(&Page::Notification(sent.notification_id).path(), Default::default());
-        }
-    });
+    let ChannelActions { toggle, test } = actions;
     view! {
-        <ErrorAlert error=Signal::derive(move || test.value().get().and_then(Result::err))/>
         <ul class="channels" aria-label="Channels">
             {destinations.into_iter().map(|d| {
                 let (id, on) = (d.id, d.enabled);
@@ -202,7 +218,7 @@ pub fn ContactPage() -> impl IntoView {
     let auth = use_auth();
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let toggle = toggle_action();
+    let channels = ChannelActions::for_page();
     let update = Action::new_local(move |(slug, u): &(String, ContactUpdate)| {
         let (slug, u) = (slug.clone(), u.clone());
         async move { auth.call(|c| async move { c.update_contact(&slug, &u).await }).await }
@@ -212,15 +228,13 @@ pub fn ContactPage() -> impl IntoView {
         async move { auth.call(|c| async move { c.create_destination(&slug, &d).await }).await }
     });
     let contact = LocalResource::new(move || {
-        toggle.version().track();
+        channels.toggle.version().track();
         update.version().track();
         add.version().track();
         let slug = slug();
         async move { auth.call(|c| async move { c.get_contact(&slug).await }).await }
     });
-    let errors = Signal::derive(move || {
-        toggle.value().get().and_then(Result::err).or_else(|| update.value().get().and_then(Result::err))
-    });
+    let errors = Signal::derive(move || channels.error().or_else(|| update.value().get().and_then(Result::err)));
 
     view! {
         <Transition fallback=loading>
@@ -246,7 +260,7 @@ pub fn ContactPage() -> impl IntoView {
                                 </div>
                             </Show>
                             <h2>"Channels"</h2>
-                            <Channels destinations=c.destinations.clone() toggle=toggle/>
+                            <Channels destinations=c.destinations.clone() actions=channels/>
                         }
                     })
                 })}
