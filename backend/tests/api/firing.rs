@@ -18,6 +18,7 @@ on_both_backends!(
     firing_a_missing_or_disabled_event_is_refused,
     a_webhook_that_never_answers_does_not_hold_up_other_channels,
     fires_arriving_together_each_reach_their_own_recipients,
+    each_delivery_is_sent_to_its_own_address_under_its_own_id,
     every_directory_change_reaches_the_next_fire_on_one_instance,
 );
 
@@ -415,6 +416,33 @@ async fn fires_arriving_together_each_reach_their_own_recipients(app: TestApp) {
     }
     for id in &seen {
         wait_for_notification(&app, id, all_final).await;
+    }
+}
+
+/// The rows handed to the dispatcher are built in memory from the inserted
+/// values and the ids the insert returned: a request must carry the id of the
+/// delivery whose address it went to.
+async fn each_delivery_is_sent_to_its_own_address_under_its_own_id(app: TestApp) {
+    let sink = Sink::start().await;
+    app.create_contact("many").await;
+    for n in 1..=6 {
+        let dest = json!({"medium": "webhook", "settings": {"url": format!("{}/hook/{n}", sink.url)}});
+        app.post("/api/v1/contacts/many/destinations", dest).await.expect(201);
+    }
+    let fired = app.post("/api/v1/contacts/many/notify", json!({"message": "each its own"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    let requests = sink.wait_for(6).await;
+    let n = wait_for_notification(&app, id, all_final).await;
+    let address_of: std::collections::HashMap<String, String> = n["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (format!("dlv_{}", d["id"]), d["address"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(address_of.len(), 6);
+    for request in &requests {
+        let delivery = &request.headers["webhook-id"];
+        assert_eq!(address_of[delivery], format!("{}{}", sink.url, request.path), "delivery {delivery}");
     }
 }
 
