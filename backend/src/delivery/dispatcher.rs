@@ -171,31 +171,70 @@ impl Dispatcher {
     }
 }
 
+/// Sorts jobs into one lane per medium. A lane takes a permit before it starts
+/// a send, so jobs waiting behind a slow receiver cost their row in a queue,
+/// not a task each (a task holds room for the whole send: with a 200 ms
+/// receiver and fires accepted faster than it answers, tens of thousands of
+/// waiting tasks took over 250 MB).
 async fn run_sends(
     dispatcher: Dispatcher,
     channels: Arc<Channels>,
     mut jobs: mpsc::UnboundedReceiver<Vec<Job>>,
     outcomes: mpsc::UnboundedSender<OutcomeUpdate>,
 ) {
-    let limits: HashMap<Medium, Arc<Semaphore>> = Medium::ALL
+    let lanes: HashMap<Medium, mpsc::UnboundedSender<Job>> = Medium::ALL
         .iter()
-        .map(|m| (*m, Arc::new(Semaphore::new(dispatcher.config().concurrency.get(m).copied().unwrap_or(64).max(1)))))
+        .map(|m| {
+            let (lane, queue) = mpsc::unbounded_channel();
+            let limit = dispatcher.config().concurrency.get(m).copied().unwrap_or(64).max(1);
+            let sender =
+                Sender { dispatcher: dispatcher.clone(), channels: channels.clone(), outcomes: outcomes.clone() };
+            tokio::spawn(run_lane(sender, limit, queue));
+            (*m, lane)
+        })
         .collect();
+    let unknown = Sender { dispatcher, channels, outcomes };
     while let Some(batch) = jobs.recv().await {
         for job in batch {
-            let medium = Medium::parse(&job.row.medium).ok();
-            let limit = medium.and_then(|m| limits.get(&m)).cloned();
-            let (channels, outcomes, dispatcher) = (channels.clone(), outcomes.clone(), dispatcher.clone());
-            tokio::spawn(async move {
-                let _permit = match &limit {
-                    Some(l) => l.clone().acquire_owned().await.ok(),
-                    None => None,
-                };
-                let update = attempt(&dispatcher, &channels, job, medium).await;
-                // The recorder only stops at shutdown; the lease then covers us.
-                let _ = outcomes.send(update);
-            });
+            match Medium::parse(&job.row.medium).ok().and_then(|m| lanes.get(&m)) {
+                Some(lane) => {
+                    // A lane only stops at shutdown; the lease then covers the row.
+                    let _ = lane.send(job);
+                }
+                // Fails at once, with the reason recorded.
+                None => unknown.start(job, None),
+            }
         }
+    }
+}
+
+/// What a send needs besides its job.
+#[derive(Clone)]
+struct Sender {
+    dispatcher: Dispatcher,
+    channels: Arc<Channels>,
+    outcomes: mpsc::UnboundedSender<OutcomeUpdate>,
+}
+
+impl Sender {
+    fn start(&self, job: Job, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+        let Sender { dispatcher, channels, outcomes } = self.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let medium = Medium::parse(&job.row.medium).ok();
+            let update = attempt(&dispatcher, &channels, job, medium).await;
+            // The recorder only stops at shutdown; the lease then covers us.
+            let _ = outcomes.send(update);
+        });
+    }
+}
+
+/// One medium's sends, at most `limit` at once, in the order they came.
+async fn run_lane(sender: Sender, limit: usize, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let permits = Arc::new(Semaphore::new(limit));
+    while let Some(job) = queue.recv().await {
+        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        sender.start(job, Some(permit));
     }
 }
 
