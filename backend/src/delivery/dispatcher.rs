@@ -2,9 +2,10 @@
 //! instance that accepted the fire, or claimed from the table when they fall
 //! due — sends each through its channel, and records outcomes in batches.
 //!
-//! Three tasks: the claimer (retries, crash recovery, other instances' work),
-//! one task per send (bounded per medium, so a slow webhook never holds up
-//! email), and the recorder (one commit for many outcomes).
+//! The tasks: the claimer (retries, crash recovery, other instances' work),
+//! a lane per medium that starts one task per send (bounded per medium, so a
+//! slow webhook never holds up email), the recorder (one commit for many
+//! outcomes) and the renewer (keeps the leases of work in hand).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -182,7 +183,7 @@ async fn run_sends(
     mut jobs: mpsc::UnboundedReceiver<Vec<Job>>,
     outcomes: mpsc::UnboundedSender<OutcomeUpdate>,
 ) {
-    let lanes: HashMap<Medium, mpsc::UnboundedSender<Job>> = Medium::ALL
+    let lanes: HashMap<Medium, mpsc::UnboundedSender<(Medium, Job)>> = Medium::ALL
         .iter()
         .map(|m| {
             let (lane, queue) = mpsc::unbounded_channel();
@@ -196,13 +197,13 @@ async fn run_sends(
     let unknown = Sender { dispatcher, channels, outcomes };
     while let Some(batch) = jobs.recv().await {
         for job in batch {
-            match Medium::parse(&job.row.medium).ok().and_then(|m| lanes.get(&m)) {
-                Some(lane) => {
+            match Medium::parse(&job.row.medium).ok().and_then(|m| lanes.get(&m).map(|lane| (m, lane))) {
+                Some((medium, lane)) => {
                     // A lane only stops at shutdown; the lease then covers the row.
-                    let _ = lane.send(job);
+                    let _ = lane.send((medium, job));
                 }
                 // Fails at once, with the reason recorded.
-                None => unknown.start(job, None),
+                None => unknown.start(job, None, None),
             }
         }
     }
@@ -217,11 +218,10 @@ struct Sender {
 }
 
 impl Sender {
-    fn start(&self, job: Job, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+    fn start(&self, job: Job, medium: Option<Medium>, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
         let Sender { dispatcher, channels, outcomes } = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let medium = Medium::parse(&job.row.medium).ok();
             let update = attempt(&dispatcher, &channels, job, medium).await;
             // The recorder only stops at shutdown; the lease then covers us.
             let _ = outcomes.send(update);
@@ -230,11 +230,11 @@ impl Sender {
 }
 
 /// One medium's sends, at most `limit` at once, in the order they came.
-async fn run_lane(sender: Sender, limit: usize, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run_lane(sender: Sender, limit: usize, mut queue: mpsc::UnboundedReceiver<(Medium, Job)>) {
     let permits = Arc::new(Semaphore::new(limit));
-    while let Some(job) = queue.recv().await {
+    while let Some((medium, job)) = queue.recv().await {
         let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        sender.start(job, Some(permit));
+        sender.start(job, Some(medium), Some(permit));
     }
 }
 
