@@ -287,6 +287,13 @@ impl FireContext {
             .collect();
         Self { token: dispatcher.token().to_owned(), lease: dispatcher.lease(), max_age }
     }
+
+    /// A delivery row along `route`, leased to this instance from `at`, that
+    /// expires after its medium's maximum age.
+    fn row(&self, at: NaiveDateTime, notification_id: i64, route: Route, replay_of: Option<i64>) -> NewDelivery {
+        let max_age = self.max_age.get(route.medium.as_str()).copied();
+        LeaseTerms { at, until: at + self.lease, token: &self.token }.row(notification_id, route, max_age, replay_of)
+    }
 }
 
 /// What a stored fire gives back: the answer, and the deliveries to send once
@@ -384,16 +391,12 @@ fn new_notification(cmd: &FireCommand, p: &Prepared, at: NaiveDateTime) -> NewNo
 
 /// One delivery row per planned recipient, leased to this instance.
 fn delivery_rows(notification_id: i64, p: &Prepared, ctx: &FireContext, at: NaiveDateTime) -> Vec<NewDelivery> {
-    let terms = LeaseTerms { at, until: at + ctx.lease, token: &ctx.token };
     p.plan
         .resolution
         .recipients
         .iter()
         .zip(&p.plan.paths)
-        .map(|(r, path)| {
-            let max_age = ctx.max_age.get(r.medium.as_str()).copied();
-            terms.row(notification_id, Route::of_recipient(r, path, &p.plan.settings), max_age, None)
-        })
+        .map(|(r, path)| ctx.row(at, notification_id, Route::of_recipient(r, path, &p.plan.settings), None))
         .collect()
 }
 
@@ -647,9 +650,7 @@ pub async fn replay(
     delivery_id: i64,
     actor: String,
 ) -> Result<(String, i64), FireError> {
-    let token = dispatcher.token().to_owned();
-    let lease = dispatcher.lease();
-    let max_age = chrono::Duration::from_std(dispatcher.config().default_retry.max_age).ok();
+    let ctx = FireContext::of(dispatcher);
     let (public_id, job) = store
         .write(move |conn| {
             let old = deliveries::get(conn, delivery_id)?;
@@ -668,12 +669,7 @@ pub async fn replay(
                 path: old.path.clone(),
                 payload: old.payload.clone(),
             };
-            let row = LeaseTerms { at, until: at + lease, token: &token }.row(
-                old.notification_id,
-                route,
-                max_age,
-                Some(old.id),
-            );
+            let row = ctx.row(at, old.notification_id, route, Some(old.id));
             let inserted = deliveries::insert_many(conn, &[row])?;
             notifications::add_timeline(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
             let jobs = super::dispatcher::load_jobs(conn, inserted)?;
@@ -695,9 +691,7 @@ pub async fn test_destination(
     destination_id: i64,
     actor: String,
 ) -> Result<FireResponse, FireError> {
-    let token = dispatcher.token().to_owned();
-    let lease = dispatcher.lease();
-    let max_age = chrono::Duration::from_std(dispatcher.config().default_retry.max_age).ok();
+    let ctx = FireContext::of(dispatcher);
     let (response, jobs) = store
         .write(move |conn| {
             let (dest, contact_slug) = crate::store::destinations::get(conn, destination_id)?;
@@ -730,7 +724,7 @@ pub async fn test_destination(
                 path: format!("test → contact {contact_slug} → {} {}", dest.medium, dest.address),
                 payload: dest.settings.clone(),
             };
-            let new_row = LeaseTerms { at, until: at + lease, token: &token }.row(row.id, route, max_age, None);
+            let new_row = ctx.row(at, row.id, route, None);
             let inserted = deliveries::insert_many(conn, &[new_row])?;
             let jobs = super::dispatcher::load_jobs(conn, inserted)?;
             let response =
@@ -851,6 +845,32 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_delivery_row_expires_after_its_own_mediums_maximum_age() {
+        let ctx = FireContext {
+            token: "test".into(),
+            lease: chrono::Duration::minutes(1),
+            max_age: HashMap::from([("sms", chrono::Duration::hours(2)), ("webhook", chrono::Duration::hours(5))]),
+        };
+        let at = now();
+        let route = |medium: &str| Route {
+            contact_id: None,
+            destination_id: None,
+            medium: medium.into(),
+            address: "a".into(),
+            path: "p".into(),
+            payload: "{}".into(),
+        };
+        let sms = ctx.row(at, 1, route("sms"), None);
+        assert_eq!(sms.expires_at, at + chrono::Duration::hours(2));
+        assert_eq!(
+            (sms.lease_until, sms.lease_token.as_deref()),
+            (Some(at + chrono::Duration::minutes(1)), Some("test"))
+        );
+        assert_eq!(ctx.row(at, 1, route("webhook"), Some(7)).expires_at, at + chrono::Duration::hours(5));
+        assert_eq!(ctx.row(at, 1, route("inbox"), None).expires_at, at + chrono::Duration::days(1), "the default");
     }
 
     #[test]
