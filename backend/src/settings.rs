@@ -50,6 +50,30 @@ pub struct Settings {
     /// an optional `__FALLBACK`, and each provider's credentials, e.g. `TOCSIN_SMS__TWILIO__ACCOUNT_SID`);
     /// SMS is off until a provider is set.
     pub sms: crate::delivery::channels::sms::SmsSettings,
+    /// Provider callbacks: receipts and inbound messages (`TOCSIN_CALLBACKS__*`).
+    pub callbacks: CallbackSettings,
+}
+
+/// Provider callbacks (`/ack/`, `/inbound/`, `/api/v1/receipts/*`). Those that
+/// verify (a valid signature or reference) are never limited; the others are
+/// limited per source address so that nobody can fill the database with them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallbackSettings {
+    /// Callbacks that fail verification or match nothing, per source address
+    /// and minute, once the burst is spent (default 60); beyond it they are not
+    /// stored, and `/api/v1/receipts/*` answer 429.
+    pub unverified_per_minute: u32,
+    /// How many such callbacks one address may send at once (default 120).
+    pub unverified_burst: u32,
+    /// Callbacks older than this many days are deleted (default 30).
+    pub retention_days: u64,
+}
+
+impl Default for CallbackSettings {
+    fn default() -> Self {
+        Self { unverified_per_minute: 60, unverified_burst: 120, retention_days: 30 }
+    }
 }
 
 /// Log output.
@@ -123,6 +147,10 @@ pub struct DeliverySettings {
     pub email_concurrency: usize,
     /// SMS gateway calls in flight at once (default 32).
     pub sms_concurrency: usize,
+    /// Deliveries of one medium held in memory at once, waiting for a send
+    /// slot or being sent (default 4096); a larger backlog waits in the
+    /// database, so memory stays bounded however far behind a receiver is.
+    pub queue_per_medium: usize,
     /// Resolved notifications older than this many days are deleted with their
     /// deliveries (default 90; 0 keeps nothing once resolved).
     pub retention_days: u64,
@@ -144,6 +172,7 @@ impl Default for DeliverySettings {
             chat_concurrency: 64,
             email_concurrency: 16,
             sms_concurrency: 32,
+            queue_per_medium: 4096,
             retention_days: 90,
             retention_interval_ms: 3_600_000,
         }
@@ -166,6 +195,7 @@ impl Default for Settings {
             delivery: DeliverySettings::default(),
             smtp: Default::default(),
             sms: Default::default(),
+            callbacks: Default::default(),
         }
     }
 }
@@ -217,9 +247,16 @@ impl Settings {
             .merge(Env::prefixed("TOCSIN_").split("__").ignore(&CLIENT_VARIABLES).ignore(&["config"]))
     }
 
-    /// The base URL for links, from `public_url` or else `bind`.
-    pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)).trim_end_matches('/').to_owned()
+    /// The base URL providers and people reach this server at, without a
+    /// trailing slash; `None` when `public_url` is not set (or blank): then no
+    /// callback URL and no link is handed out, since a guess from `bind` (a
+    /// loopback address, usually) would reach nobody outside.
+    pub fn public_url(&self) -> Option<String> {
+        self.public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/'))
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
     }
 }
 
@@ -234,7 +271,7 @@ mod tests {
             let s = Settings::load(Path::new("absent.toml")).unwrap();
             assert_eq!(s.database_url, "./tocsin.db");
             assert_eq!(s.bind, "127.0.0.1:8080");
-            assert_eq!(s.public_url(), "http://127.0.0.1:8080");
+            assert_eq!(s.public_url(), None);
             Ok(())
         });
     }

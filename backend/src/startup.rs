@@ -21,9 +21,11 @@ use crate::delivery::outbound::{OutboundClient, OutboundPolicy};
 use crate::delivery::retry::RetryPolicy;
 use crate::delivery::send::Channels;
 use crate::domain::credentials::{generate_password, generate_secret, hash_password};
+use crate::domain::keyring::Keyring;
 use crate::domain::login_throttle::LoginThrottle;
 use crate::domain::media::Medium;
 use crate::domain::tokens::TokenKeys;
+use crate::http::callback_limit::CallbackLimiter;
 use crate::http::{self, auth, extract, metrics, state::AppState};
 use crate::settings::Settings;
 use crate::store::{self, instance, operators, DatabaseUrl, PoolOptions, Store, StoreError};
@@ -53,7 +55,14 @@ impl Application {
     /// binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = DatabaseUrl::parse(&settings.database_url)?;
-        let (jwt_secret, admin) = bootstrap(&settings, &url).await?;
+        let (secrets, admin) = bootstrap(&settings, &url).await?;
+        let keyring = Keyring::new(secrets.master_key.as_bytes());
+        if settings.public_url().is_none() {
+            tracing::warn!(
+                "TOCSIN_PUBLIC_URL is not set: providers are given no callback URL (receipts go wherever their \
+                 account points) and no links are handed out"
+            );
+        }
         let store = Store::open(
             &url,
             &PoolOptions {
@@ -64,22 +73,27 @@ impl Application {
         )
         .await?;
         let delivery_metrics = crate::delivery::metrics::DeliveryMetrics::default();
-        let dispatcher = start_dispatcher(&settings, store.clone(), delivery_metrics.clone())?;
+        let dispatcher = start_dispatcher(&settings, store.clone(), delivery_metrics.clone(), &keyring)?;
         if url.backend == store::Backend::Postgres {
             crate::delivery::wakeup::spawn_listener(url.target.clone(), dispatcher.clone());
         }
         let store_for_fires = store.clone();
         crate::delivery::retention::start(
             store.clone(),
-            Duration::from_secs(settings.delivery.retention_days.saturating_mul(86_400)),
-            Duration::from_millis(settings.delivery.retention_interval_ms),
+            crate::delivery::retention::Retention {
+                resolved: Duration::from_secs(settings.delivery.retention_days.saturating_mul(86_400)),
+                callbacks: Duration::from_secs(settings.callbacks.retention_days.saturating_mul(86_400)),
+                interval: Duration::from_millis(settings.delivery.retention_interval_ms),
+            },
         );
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             store,
-            tokens: TokenKeys::new(jwt_secret.as_bytes()),
+            tokens: TokenKeys::new(secrets.jwt_secret.as_bytes()),
+            callback_limiter: CallbackLimiter::new(&settings.callbacks),
+            keyring,
             login_throttle: Mutex::new(LoginThrottle::new(
                 settings.auth.login_max_failures,
                 Duration::from_secs(settings.auth.login_lockout_seconds),
@@ -134,6 +148,7 @@ fn start_dispatcher(
     settings: &Settings,
     store: Store,
     delivery_metrics: crate::delivery::metrics::DeliveryMetrics,
+    keyring: &Keyring,
 ) -> anyhow::Result<Dispatcher> {
     let d = &settings.delivery;
     let policy = OutboundPolicy::parse(&settings.outbound_allow).map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))?;
@@ -158,6 +173,7 @@ fn start_dispatcher(
         poll_interval: Duration::from_millis(d.poll_interval_ms.max(1)),
         claim_batch: d.claim_batch.max(1),
         concurrency,
+        queue_limit: d.queue_per_medium.max(1),
         retry: Default::default(),
         default_retry: retry,
         metrics: delivery_metrics,
@@ -168,8 +184,9 @@ fn start_dispatcher(
     let trusted = OutboundPolicy::parse(&["0.0.0.0/0".into(), "::/0".into()]).map_err(|e| anyhow::anyhow!("{e}"))?;
     let providers = OutboundClient::new(trusted, Duration::from_millis(d.http_timeout_ms))?;
     let mut sms_settings = settings.sms.clone();
-    sms_settings.public_url = settings.public_url();
-    let sms = SmsChannel::new(&sms_settings, providers, email.clone()).map_err(|e| anyhow::anyhow!("sms: {e}"))?;
+    sms_settings.public_url = settings.public_url().unwrap_or_default();
+    let sms = SmsChannel::new(&sms_settings, providers, email.clone(), keyring.clone())
+        .map_err(|e| anyhow::anyhow!("sms: {e}"))?;
     for (medium, configured) in [("email", email.is_some()), ("sms", sms.is_some())] {
         if !configured {
             tracing::warn!(medium, "not configured: deliveries over it will fail with a message saying so");
@@ -178,18 +195,27 @@ fn start_dispatcher(
     Ok(Dispatcher::start(store, Channels::new(outbound, email, sms), config))
 }
 
-/// Migrations, the JWT signing key and the first admin, under the schema lock on
-/// PostgreSQL so that instances starting together agree.
-async fn bootstrap(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<(String, AdminBootstrap)> {
+/// The keys every instance sharing the database must agree on.
+struct Secrets {
+    /// Signs operator sessions.
+    jwt_secret: String,
+    /// What the keyring derives every signing key from.
+    master_key: String,
+}
+
+/// Migrations, the JWT signing key, the master key and the first admin, under
+/// the schema lock on PostgreSQL so that instances starting together agree.
+async fn bootstrap(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<(Secrets, AdminBootstrap)> {
     let configured_secret = settings.jwt_secret.as_ref().map(|s| s.expose_secret().to_owned());
     let configured_password = settings.admin_password.as_ref().map(|s| s.expose_secret().to_owned());
     let url = url.clone();
     let (applied, outcome) = tokio::task::spawn_blocking(move || {
         store::run_migrations(&url, |conn| {
-            let secret = match configured_secret {
+            let jwt_secret = match configured_secret {
                 Some(s) => s,
                 None => instance::get_or_init(conn, "jwt_secret", generate_secret)?,
             };
+            let master_key = instance::get_or_init(conn, "master_key", generate_secret)?;
             let admin = if operators::count(conn)? > 0 {
                 AdminBootstrap::Existing
             } else {
@@ -204,7 +230,7 @@ async fn bootstrap(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<(St
                 operators::insert(conn, "admin", &hash, Role::Admin, true)?;
                 outcome
             };
-            Ok((secret, admin))
+            Ok((Secrets { jwt_secret, master_key }, admin))
         })
     })
     .await??;

@@ -5,7 +5,17 @@
 //! The tasks: the claimer (retries, crash recovery, other instances' work),
 //! a lane per medium that starts one task per send (bounded per medium, so a
 //! slow webhook never holds up email), the recorder (one commit for many
-//! outcomes) and the renewer (keeps the leases of work in hand).
+//! outcomes), the renewer (keeps the leases of work in hand) and the releaser
+//! (gives back rows there is no room for).
+//!
+//! Memory stays bounded under any backlog: each medium holds at most
+//! `queue_limit` deliveries in memory (waiting in its lane or being sent).
+//! Beyond that the claimer claims no more of that medium, and rows the fire
+//! path hands over are given back to the table, where they are safe, for the
+//! claimer to take when there is room. Nothing leased to this instance is left
+//! stranded: the renewer renews only the rows held in memory, a send that
+//! panics records a retry for its row, and a claim whose jobs cannot be loaded
+//! gives its rows back.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +24,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use futures_util::FutureExt;
 use rand::Rng;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::message::{Outcome, OutgoingMessage};
 use super::retry::RetryPolicy;
 use super::send::Channels;
+use crate::domain::lifecycle::DeliveryKind;
 use crate::domain::media::Medium;
 use crate::store::deliveries::{self, AttemptResult, DeliveryRow, OutcomeUpdate};
 use crate::store::schema::{events, notifications};
@@ -56,6 +68,9 @@ pub struct DispatcherConfig {
     pub claim_batch: i64,
     /// Sends in flight at once, per medium.
     pub concurrency: HashMap<Medium, usize>,
+    /// Deliveries held in memory at once, per medium (waiting for a permit or
+    /// being sent); more wait in the table.
+    pub queue_limit: usize,
     pub retry: HashMap<Medium, RetryPolicy>,
     pub default_retry: RetryPolicy,
     pub metrics: super::metrics::DeliveryMetrics,
@@ -80,7 +95,9 @@ struct Inner {
     wake: Notify,
     /// Deliveries this instance is working on. If a lease of ours lapsed (a slow
     /// renewal) and the claimer takes the row again, it must not be sent twice.
-    in_flight: std::sync::Mutex<std::collections::HashSet<i64>>,
+    in_flight: std::sync::Mutex<InFlight>,
+    /// Rows handed over when their medium had no room, to give back to the table.
+    give_back: mpsc::UnboundedSender<Vec<i64>>,
     /// Set once this instance gives its work back: it claims and renews no more.
     closing: AtomicBool,
     /// Held by the claimer while it claims, so that a release waits for a claim
@@ -88,11 +105,64 @@ struct Inner {
     claiming: tokio::sync::Mutex<()>,
 }
 
+/// The deliveries held in memory, by medium (`None`: a medium this version
+/// does not know, which fails at once).
+#[derive(Default)]
+struct InFlight {
+    rows: HashMap<i64, Option<Medium>>,
+    per_medium: HashMap<Option<Medium>, usize>,
+}
+
+impl InFlight {
+    fn held(&self, medium: Option<Medium>) -> usize {
+        self.per_medium.get(&medium).copied().unwrap_or(0)
+    }
+
+    /// Takes the row if it is not held already and its medium has room.
+    fn admit(&mut self, id: i64, medium: Option<Medium>, limit: usize) -> Admission {
+        if self.rows.contains_key(&id) {
+            return Admission::AlreadyHeld;
+        }
+        if self.held(medium) >= limit {
+            return Admission::NoRoom;
+        }
+        self.rows.insert(id, medium);
+        *self.per_medium.entry(medium).or_insert(0) += 1;
+        Admission::Taken
+    }
+
+    /// Lets go of a row; true if its medium was full until now.
+    fn release(&mut self, id: i64, limit: usize) -> bool {
+        let Some(medium) = self.rows.remove(&id) else { return false };
+        let count = self.per_medium.entry(medium).or_insert(1);
+        let was_full = *count >= limit;
+        *count = count.saturating_sub(1);
+        was_full
+    }
+
+    /// How many more rows of each known medium there is room for.
+    fn room(&self, limit: usize) -> Vec<(Medium, usize)> {
+        Medium::ALL.iter().map(|m| (*m, limit.saturating_sub(self.held(Some(*m))))).filter(|(_, n)| *n > 0).collect()
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Admission {
+    Taken,
+    AlreadyHeld,
+    NoRoom,
+}
+
+fn medium_of(row: &DeliveryRow) -> Option<Medium> {
+    Medium::parse(&row.medium).ok()
+}
+
 impl Dispatcher {
     /// Starts the tasks on the current runtime.
     pub fn start(store: Store, channels: Channels, config: DispatcherConfig) -> Dispatcher {
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let (outcomes_tx, outcomes_rx) = mpsc::unbounded_channel();
+        let (give_back_tx, give_back_rx) = mpsc::unbounded_channel();
         let token = crate::domain::credentials::generate_secret();
         let inner = Arc::new(Inner {
             token,
@@ -100,6 +170,7 @@ impl Dispatcher {
             jobs: jobs_tx,
             wake: Notify::new(),
             in_flight: Default::default(),
+            give_back: give_back_tx,
             closing: AtomicBool::new(false),
             claiming: tokio::sync::Mutex::new(()),
         });
@@ -107,7 +178,8 @@ impl Dispatcher {
         tokio::spawn(run_sends(dispatcher.clone(), Arc::new(channels), jobs_rx, outcomes_tx));
         tokio::spawn(run_recorder(dispatcher.clone(), store.clone(), outcomes_rx));
         tokio::spawn(run_claimer(dispatcher.clone(), store.clone()));
-        tokio::spawn(run_renewer(dispatcher.clone(), store));
+        tokio::spawn(run_renewer(dispatcher.clone(), store.clone()));
+        tokio::spawn(run_releaser(dispatcher.clone(), store, give_back_rx));
         dispatcher
     }
 
@@ -131,12 +203,29 @@ impl Dispatcher {
     }
 
     /// The fast path: rows just committed already leased to us are sent at once,
-    /// without a second commit or a poll.
+    /// without a second commit or a poll. Rows whose medium has no room left
+    /// are given back to the table for the claimer.
     pub fn hand_over(&self, jobs: Vec<Job>) {
+        let limit = self.inner.config.queue_limit.max(1);
+        let mut no_room = Vec::new();
         let jobs: Vec<Job> = match self.inner.in_flight.lock() {
-            Ok(mut in_flight) => jobs.into_iter().filter(|j| in_flight.insert(j.row.id)).collect(),
+            Ok(mut in_flight) => jobs
+                .into_iter()
+                .filter(|j| match in_flight.admit(j.row.id, medium_of(&j.row), limit) {
+                    Admission::Taken => true,
+                    Admission::AlreadyHeld => false,
+                    Admission::NoRoom => {
+                        no_room.push(j.row.id);
+                        false
+                    }
+                })
+                .collect(),
             Err(_) => jobs,
         };
+        if !no_room.is_empty() {
+            // The releaser only stops at shutdown; the leases then cover the rows.
+            let _ = self.inner.give_back.send(no_room);
+        }
         if !jobs.is_empty() && self.inner.jobs.send(jobs).is_err() {
             // The send loop has stopped (shutdown); the leases will expire and the
             // rows be claimed again, so nothing is lost.
@@ -164,6 +253,30 @@ impl Dispatcher {
 
     fn closing(&self) -> bool {
         self.inner.closing.load(Ordering::SeqCst)
+    }
+
+    /// Lets go of rows whose outcome is on disk, waking the claimer if that
+    /// made room in a medium that was full.
+    fn done_with(&self, ids: impl IntoIterator<Item = i64>) {
+        let limit = self.inner.config.queue_limit.max(1);
+        let made_room = match self.inner.in_flight.lock() {
+            Ok(mut in_flight) => ids.into_iter().fold(false, |any, id| in_flight.release(id, limit) | any),
+            Err(_) => false,
+        };
+        if made_room {
+            self.wake();
+        }
+    }
+
+    /// The rows held in memory, for the renewer.
+    fn held_ids(&self) -> Vec<i64> {
+        self.inner.in_flight.lock().map(|f| f.rows.keys().copied().collect()).unwrap_or_default()
+    }
+
+    /// How many rows of each medium the claimer may take now.
+    fn room(&self) -> Vec<(Medium, usize)> {
+        let limit = self.inner.config.queue_limit.max(1);
+        self.inner.in_flight.lock().map(|f| f.room(limit)).unwrap_or_default()
     }
 
     /// Something may have become due (a replay, a retry elsewhere).
@@ -222,7 +335,9 @@ impl Sender {
         let Sender { dispatcher, channels, outcomes } = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let update = attempt(&dispatcher, &channels, job, medium).await;
+            let ticket = Ticket::of(&job.row);
+            let outcome = guarded(send(&channels, job, medium)).await;
+            let update = ticket.update(&dispatcher, medium, outcome);
             // The recorder only stops at shutdown; the lease then covers us.
             let _ = outcomes.send(update);
         });
@@ -238,15 +353,32 @@ async fn run_lane(sender: Sender, limit: usize, mut queue: mpsc::UnboundedReceiv
     }
 }
 
-async fn attempt(dispatcher: &Dispatcher, channels: &Channels, job: Job, medium: Option<Medium>) -> OutcomeUpdate {
+/// Runs a send; a panic inside it (a bug) becomes a retry of its row, so the
+/// row is recorded and let go of instead of staying leased to us for ever.
+async fn guarded(send: impl std::future::Future<Output = Outcome>) -> Outcome {
+    match std::panic::AssertUnwindSafe(send).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            tracing::error!(panic = %what, "a send panicked; its delivery will be tried again");
+            Outcome::Retry { error: format!("internal error while sending: {what}"), after: None }
+        }
+    }
+}
+
+async fn send(channels: &Channels, job: Job, medium: Option<Medium>) -> Outcome {
     let Job { row, context } = job;
-    let outcome = match medium {
+    match medium {
         Some(medium) => {
             let message = OutgoingMessage {
                 delivery_id: row.id,
                 notification_id: context.notification_id.clone(),
                 medium,
-                address: row.address.clone(),
+                address: row.address,
                 settings: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
                 event: context.event.clone(),
                 severity: context.severity.clone(),
@@ -259,43 +391,75 @@ async fn attempt(dispatcher: &Dispatcher, channels: &Channels, job: Job, medium:
             channels.send(&message).await
         }
         None => Outcome::Failed { error: format!("unknown medium '{}'", row.medium) },
-    };
-    let at = crate::store::now();
-    let outcome_label = match &outcome {
-        Outcome::Delivered { .. } => "delivered",
-        Outcome::Sent { .. } => "sent",
-        Outcome::Retry { .. } => "retry",
-        Outcome::Failed { .. } => "failed",
-    };
-    let metrics = &dispatcher.config().metrics;
-    metrics
-        .attempts
-        .get_or_create(&super::metrics::AttemptLabels { medium: row.medium.clone(), outcome: outcome_label.into() })
-        .inc();
-    if row.attempts <= 1 {
-        metrics.accept_to_outcome.observe((at - row.queued_at).as_seconds_f64().max(0.0));
     }
-    let result = match outcome {
-        Outcome::Delivered { provider_id, detail } => AttemptResult::Delivered { provider_id, detail },
-        Outcome::Sent { provider_id, detail } => AttemptResult::Sent { provider_id, detail },
-        Outcome::Failed { error } => AttemptResult::Failed { error },
-        Outcome::Retry { error, after } => {
-            let policy = dispatcher.config().retry_for(medium.unwrap_or(Medium::Webhook));
-            let delay = after.unwrap_or_else(|| policy.delay(row.attempts, rand::thread_rng().gen::<f64>()));
-            let due = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
-            if due > row.expires_at {
-                AttemptResult::Expired { error: format!("gave up after {} attempts: {error}", row.attempts) }
-            } else {
-                AttemptResult::Retry { due_at: due, error }
-            }
+}
+
+/// What recording an attempt needs of its row, kept aside before the send.
+struct Ticket {
+    id: i64,
+    notification_id: i64,
+    kind: DeliveryKind,
+    medium: String,
+    lease_token: String,
+    attempts: i32,
+    queued_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+}
+
+impl Ticket {
+    fn of(row: &DeliveryRow) -> Self {
+        Ticket {
+            id: row.id,
+            notification_id: row.notification_id,
+            kind: row.kind,
+            medium: row.medium.clone(),
+            lease_token: row.lease_token.clone().unwrap_or_default(),
+            attempts: row.attempts,
+            queued_at: row.queued_at,
+            expires_at: row.expires_at,
         }
-    };
-    OutcomeUpdate {
-        delivery_id: row.id,
-        notification_id: row.notification_id,
-        lease_token: row.lease_token.unwrap_or_default(),
-        at,
-        result,
+    }
+
+    /// The outcome as the row will record it, counted in the metrics.
+    fn update(self, dispatcher: &Dispatcher, medium: Option<Medium>, outcome: Outcome) -> OutcomeUpdate {
+        let at = crate::store::now();
+        let outcome_label = match &outcome {
+            Outcome::Delivered { .. } => "delivered",
+            Outcome::Sent { .. } => "sent",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Failed { .. } => "failed",
+        };
+        let metrics = &dispatcher.config().metrics;
+        metrics
+            .attempts
+            .get_or_create(&super::metrics::AttemptLabels { medium: self.medium, outcome: outcome_label.into() })
+            .inc();
+        if self.attempts <= 1 {
+            metrics.accept_to_outcome.observe((at - self.queued_at).as_seconds_f64().max(0.0));
+        }
+        let result = match outcome {
+            Outcome::Delivered { provider_id, detail } => AttemptResult::Delivered { provider_id, detail },
+            Outcome::Sent { provider_id, detail, via } => AttemptResult::Sent { provider_id, detail, via },
+            Outcome::Failed { error } => AttemptResult::Failed { error },
+            Outcome::Retry { error, after } => {
+                let policy = dispatcher.config().retry_for(medium.unwrap_or(Medium::Webhook));
+                let delay = after.unwrap_or_else(|| policy.delay(self.attempts, rand::thread_rng().gen::<f64>()));
+                let due = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+                if due > self.expires_at {
+                    AttemptResult::Expired { error: format!("gave up after {} attempts: {error}", self.attempts) }
+                } else {
+                    AttemptResult::Retry { due_at: due, error }
+                }
+            }
+        };
+        OutcomeUpdate {
+            delivery_id: self.id,
+            notification_id: self.notification_id,
+            kind: self.kind,
+            lease_token: self.lease_token,
+            at,
+            result,
+        }
     }
 }
 
@@ -312,11 +476,7 @@ async fn run_recorder(dispatcher: Dispatcher, store: Store, mut outcomes: mpsc::
                 Ok(_) => {
                     // Only now may a claim of these rows be sent again: before the
                     // outcome is on disk, a lapsed lease would look like work to redo.
-                    if let Ok(mut in_flight) = dispatcher.inner.in_flight.lock() {
-                        for u in &updates {
-                            in_flight.remove(&u.delivery_id);
-                        }
-                    }
+                    dispatcher.done_with(updates.iter().map(|u| u.delivery_id));
                     // A retry may fall due before the claimer's current sleep ends.
                     if updates.iter().any(|u| matches!(u.result, AttemptResult::Retry { .. })) {
                         dispatcher.wake();
@@ -344,15 +504,32 @@ async fn run_claimer(dispatcher: Dispatcher, store: Store) {
             return;
         }
         let now = crate::store::now();
-        let (token, until, limit) =
-            (dispatcher.token().to_owned(), dispatcher.lease_until(now), dispatcher.config().claim_batch);
-        let claimed = store
-            .read(move |c| {
-                let rows = deliveries::claim_due(c, now, until, &token, limit)?;
-                let claimed = rows.len();
-                Ok((claimed, load_jobs(c, rows)?))
-            })
-            .await;
+        // Only what there is room for: the rest waits in the table.
+        let room = dispatcher.room();
+        let limit = dispatcher.config().claim_batch.min(room.iter().map(|(_, n)| *n as i64).sum());
+        let media: Vec<&'static str> = room.iter().map(|(m, _)| m.as_str()).collect();
+        let (token, until) = (dispatcher.token().to_owned(), dispatcher.lease_until(now));
+        let claimed = if limit <= 0 {
+            Ok((0, Vec::new()))
+        } else {
+            store
+                .read(move |c| {
+                    let rows = deliveries::claim_due(c, now, until, &token, &media, limit)?;
+                    let claimed = rows.len();
+                    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                    match load_jobs(c, rows) {
+                        Ok(jobs) => Ok((claimed, jobs)),
+                        Err(e) => {
+                            // Give them back at once rather than hold them leased
+                            // to nobody until the lease runs out.
+                            tracing::error!(error = %e, "could not load claimed deliveries; giving them back");
+                            deliveries::release_rows(c, &token, &ids)?;
+                            Err(e)
+                        }
+                    }
+                })
+                .await
+        };
         let full = match claimed {
             Ok((claimed, jobs)) => {
                 dispatcher.hand_over(jobs);
@@ -392,9 +569,27 @@ async fn run_renewer(dispatcher: Dispatcher, store: Store) {
             return;
         }
         let now = crate::store::now();
-        let (token, until) = (dispatcher.token().to_owned(), dispatcher.lease_until(now));
-        if let Err(e) = store.write(move |c| deliveries::renew_leases(c, &token, until)).await {
+        let (token, until, ids) = (dispatcher.token().to_owned(), dispatcher.lease_until(now), dispatcher.held_ids());
+        if ids.is_empty() {
+            continue;
+        }
+        if let Err(e) = store.write(move |c| deliveries::renew_leases(c, &token, &ids, until)).await {
             tracing::warn!(error = %e, "renewing delivery leases failed");
+        }
+    }
+}
+
+/// Gives rows there was no room for back to the table, due at once, and
+/// wakes the claimer (here or on another instance) to take them when there is.
+async fn run_releaser(dispatcher: Dispatcher, store: Store, mut rows: mpsc::UnboundedReceiver<Vec<i64>>) {
+    let mut batch = Vec::new();
+    while rows.recv_many(&mut batch, 64).await > 0 {
+        let ids: Vec<i64> = std::mem::take(&mut batch).into_iter().flatten().collect();
+        let token = dispatcher.token().to_owned();
+        match store.write(move |c| deliveries::release_rows(c, &token, &ids)).await {
+            Ok(_) => dispatcher.wake(),
+            // Their leases run out and they are claimed again: nothing is lost.
+            Err(e) => tracing::warn!(error = %e, "could not give back deliveries; their leases will expire"),
         }
     }
 }

@@ -11,6 +11,7 @@ use rand::RngCore;
 use tocsin_types::{DryRunResponse, FireResponse, PlannedRecipient, RenderedMessage, SkippedContact, SmsPreview};
 
 use super::dispatcher::{Dispatcher, Job, MessageContext};
+use crate::domain::lifecycle::{DeliveryKind, DeliveryStatus};
 use crate::domain::plan::{self, Origin, Resolution, Target};
 use crate::domain::render::{self, Escaping, RenderError};
 use crate::domain::sms;
@@ -311,7 +312,7 @@ fn store_fire(
     if let (Some(event_id), Some(key)) = (p.plan.event_id, &cmd.dedup_key) {
         if let Some(open) = notifications::find_open_duplicate(conn, event_id, key)? {
             let detail = format!("fired again by {} (dedup key {key})", cmd.raised_by);
-            notifications::add_timeline(conn, open.id, None, "attached", &detail)?;
+            crate::store::timeline::add(conn, open.id, None, "attached", &detail)?;
             let response =
                 FireResponse { notification_id: open.public_id, deliveries: 0, skipped: vec![], attached: true };
             remember(conn, cmd, 200, &response)?;
@@ -622,7 +623,7 @@ impl LeaseTerms<'_> {
             address: route.address,
             path: route.path,
             payload: route.payload,
-            status: "sending".into(),
+            status: DeliveryStatus::Sending,
             attempts: 1,
             due_at: self.at,
             expires_at: self.at + max_age,
@@ -631,6 +632,7 @@ impl LeaseTerms<'_> {
             replay_of,
             queued_at: self.at,
             sending_at: Some(self.at),
+            kind: DeliveryKind::Page,
         }
     }
 }
@@ -654,7 +656,7 @@ pub async fn replay(
     let (public_id, job) = store
         .write(move |conn| {
             let old = deliveries::get(conn, delivery_id)?;
-            if !matches!(old.status.as_str(), "failed" | "expired") {
+            if !matches!(old.status, DeliveryStatus::Failed | DeliveryStatus::Expired) {
                 return Err(StoreError::Conflict(format!(
                     "delivery {delivery_id} is {}; only failed or expired deliveries can be replayed",
                     old.status
@@ -671,7 +673,7 @@ pub async fn replay(
             };
             let row = ctx.row(at, old.notification_id, route, Some(old.id));
             let inserted = deliveries::insert_many(conn, &[row])?;
-            notifications::add_timeline(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
+            crate::store::timeline::add(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
             let jobs = super::dispatcher::load_jobs(conn, inserted)?;
             let public_id = jobs.first().map(|j| j.context.notification_id.clone()).unwrap_or_default();
             Ok((public_id, jobs))

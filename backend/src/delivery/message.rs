@@ -51,6 +51,9 @@ pub enum Outcome {
         provider_id: Option<String>,
         /// Short human-readable account of the provider's answer.
         detail: String,
+        /// The provider that took it (an SMS gateway): only its receipts may
+        /// move the delivery on.
+        via: Option<&'static str>,
     },
     /// Worth retrying; `after` when the receiver said when (Retry-After).
     Retry {

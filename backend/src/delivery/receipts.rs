@@ -6,9 +6,10 @@
 //! whether it may move the delivery on. Anything malformed is `None`, never a
 //! panic: these fields come from the internet.
 //!
-//! Receipts are idempotent by construction ([`advances`] only ever moves a
-//! delivery forward, into a final state), so a replayed receipt changes nothing
-//! and no replay window is enforced on signatures.
+//! Receipts are idempotent by construction (a receipt only ever moves a `sent`
+//! delivery forward, into a final state: `lifecycle::receipt_effect`), so a
+//! replayed receipt changes nothing and no replay window is enforced on
+//! signatures.
 
 use std::collections::BTreeMap;
 
@@ -21,56 +22,32 @@ use serde_json::Value;
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
-use crate::delivery::channels::sms::parse_delivery_reference;
+use crate::domain::keyring::Keyring;
+pub use crate::domain::lifecycle::ReceiptStatus;
+use crate::domain::lifecycle::{is_our_reference, parse_delivery_reference};
 
 /// Timestamps after this many seconds since the epoch (year 5138) are taken to
 /// be milliseconds: Clickatell's older callbacks send seconds, the Platform
 /// API's milliseconds.
 const MILLISECONDS_FROM: i64 = 100_000_000_000;
 
-/// Which delivery a receipt is about.
+/// What in a receipt says which delivery it is about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReceiptMatch {
-    /// Our reference (`tocsin-<id>`) came back: the delivery's row id.
-    Delivery(i64),
+    /// Our reference (`tocsin-<id>-<tag>`) came back, as it came: it names a
+    /// delivery only if its tag verifies ([`Receipt::target`]).
+    Reference(String),
     /// The provider's message id, as stored from the send outcome.
     ProviderId(String),
 }
 
-/// The state a receipt reports, in the terms of the delivery states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReceiptStatus {
-    /// Reached the handset.
-    Delivered,
-    /// Still on its way (queued, buffered, at the carrier): stays sent.
-    Sent,
-    /// Will not be delivered.
-    Failed,
-    /// Gave up after the validity period.
-    Expired,
-    /// Cancelled before delivery.
-    Cancelled,
-    /// The provider does not know (yet).
-    Unknown,
-}
-
-impl ReceiptStatus {
-    /// Whether this is an end state of a delivery.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Delivered | Self::Failed | Self::Expired | Self::Cancelled)
-    }
-
-    /// The delivery status this corresponds to (`"delivered"`, ...); `"unknown"` has none.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-            Self::Unknown => "unknown",
-        }
-    }
+/// The delivery a receipt may be applied to, once its reference is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReceiptTarget {
+    /// A verified reference: the delivery's row id.
+    Delivery(i64),
+    /// The provider's message id.
+    ProviderId(String),
 }
 
 /// One parsed receipt.
@@ -88,6 +65,21 @@ pub struct Receipt {
     pub at: Option<DateTime<Utc>>,
 }
 
+impl Receipt {
+    /// The delivery this receipt may touch: by our reference when it carries
+    /// one (and then only if its tag verifies: a made-up or altered reference
+    /// names nothing, whatever else the receipt says), else by the provider's
+    /// message id.
+    pub fn target(&self, keyring: &Keyring) -> Option<ReceiptTarget> {
+        match &self.matches {
+            ReceiptMatch::Reference(reference) => {
+                parse_delivery_reference(keyring, reference).map(ReceiptTarget::Delivery)
+            }
+            ReceiptMatch::ProviderId(id) => Some(ReceiptTarget::ProviderId(id.clone())),
+        }
+    }
+}
+
 /// A field with surrounding blanks removed; empty counts as absent, since
 /// providers send `ErrorCode=` or `client-ref=` when there is none.
 fn field<'a>(fields: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
@@ -101,8 +93,8 @@ fn field<'a>(fields: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str
 /// and any other code failed. `None` without an id to match, without both
 /// status and err-code, or with an err-code that is not a number.
 pub fn parse_vonage(fields: &BTreeMap<String, String>) -> Option<Receipt> {
-    let matches = match field(fields, "client-ref").and_then(parse_delivery_reference) {
-        Some(id) => ReceiptMatch::Delivery(id),
+    let matches = match field(fields, "client-ref").filter(|r| is_our_reference(r)) {
+        Some(reference) => ReceiptMatch::Reference(shorten(reference)),
         None => {
             ReceiptMatch::ProviderId(field(fields, "messageId").or_else(|| field(fields, "message-id"))?.to_owned())
         }
@@ -168,10 +160,11 @@ fn vonage_error(code: u32) -> &'static str {
 /// `cliMsgId`) is preferred for matching. 014 (maximum MT limit exceeded)
 /// fails too; other codes are `Unknown`.
 pub fn parse_clickatell(fields: &BTreeMap<String, String>) -> Option<Receipt> {
-    let reference =
-        field(fields, "clientMessageId").or_else(|| field(fields, "cliMsgId")).and_then(parse_delivery_reference);
-    let matches = match reference {
-        Some(id) => ReceiptMatch::Delivery(id),
+    let matches = match field(fields, "clientMessageId")
+        .or_else(|| field(fields, "cliMsgId"))
+        .filter(|r| is_our_reference(r))
+    {
+        Some(reference) => ReceiptMatch::Reference(shorten(reference)),
         None => ReceiptMatch::ProviderId(field(fields, "apiMsgId").or_else(|| field(fields, "messageId"))?.to_owned()),
     };
     // The Platform API's `status` is a word; its number is `statusCode`.
@@ -210,8 +203,9 @@ pub fn parse_clickatell(fields: &BTreeMap<String, String>) -> Option<Receipt> {
 ///
 /// `read` counts as delivered (it comes after delivery); `accepted` and
 /// `scheduled` as still on the way; other values are `Unknown`. Twilio sends
-/// no time, so `at` is `None`.
-pub fn parse_twilio(fields: &BTreeMap<String, String>) -> Option<Receipt> {
+/// no time, so `at` is `None`. `reference` is the `ref` Tocsin put in the
+/// message's `StatusCallback` URL, when it did.
+pub fn parse_twilio(fields: &BTreeMap<String, String>, reference: Option<&str>) -> Option<Receipt> {
     let sid = field(fields, "MessageSid").or_else(|| field(fields, "SmsSid"))?;
     let text = field(fields, "MessageStatus").or_else(|| field(fields, "SmsStatus"))?.to_ascii_lowercase();
     let status = match text.as_str() {
@@ -225,7 +219,11 @@ pub fn parse_twilio(fields: &BTreeMap<String, String>) -> Option<Receipt> {
     if let Some(code) = field(fields, "ErrorCode") {
         detail = format!("{detail}, error {}", shorten(code));
     }
-    Some(Receipt { provider: "twilio", matches: ReceiptMatch::ProviderId(sid.to_owned()), status, detail, at: None })
+    let matches = match reference.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reference) => ReceiptMatch::Reference(shorten(reference)),
+        None => ReceiptMatch::ProviderId(sid.to_owned()),
+    };
+    Some(Receipt { provider: "twilio", matches, status, detail, at: None })
 }
 
 /// Which parser fits an /ack/ request (Vonage has client-ref or messageId+err-code; Clickatell has apiMsgId).
@@ -348,17 +346,6 @@ fn shorten(text: &str) -> String {
     short
 }
 
-/// Is `to` a move forward? A final state never changes; a later receipt never moves a delivery back.
-///
-/// `"sent"` moves to any final state; so does `"sending"` (the receipt beat the
-/// recording of the send outcome). Everything else stays: a final delivery, and
-/// also a `"queued"` one, because a receipt there can only be for an earlier
-/// attempt, and letting it stop the scheduled retry would let a forged
-/// "delivered" for a guessable `tocsin-<id>` suppress an alert.
-pub fn advances(current_status: &str, to: ReceiptStatus) -> bool {
-    to.is_final() && matches!(current_status, "sent" | "sending")
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -394,7 +381,7 @@ mod tests {
             receipt,
             Some(Receipt {
                 provider: "vonage",
-                matches: ReceiptMatch::Delivery(42),
+                matches: ReceiptMatch::Reference("tocsin-42".to_owned()),
                 status: ReceiptStatus::Delivered,
                 detail: "err-code 0: delivered".to_owned(),
                 at: Some(Utc.with_ymd_and_hms(2020, 1, 1, 12, 0, 0).unwrap()),
@@ -404,7 +391,7 @@ mod tests {
 
     #[test]
     fn a_vonage_receipt_without_our_reference_matches_the_message_id() {
-        for client_ref in [None, Some(""), Some("someone-else"), Some("tocsin-x")] {
+        for client_ref in [None, Some(""), Some("someone-else")] {
             let mut map = vonage_dlr(&[("status", "delivered"), ("err-code", "0")]);
             if let Some(client_ref) = client_ref {
                 map.insert("client-ref".to_owned(), client_ref.to_owned());
@@ -553,14 +540,14 @@ mod tests {
             receipt,
             Receipt {
                 provider: "clickatell",
-                matches: ReceiptMatch::Delivery(42),
+                matches: ReceiptMatch::Reference("tocsin-42".to_owned()),
                 status: ReceiptStatus::Delivered,
                 detail: "status 004: received by recipient".to_owned(),
                 at: Some(Utc.timestamp_opt(1_506_607_698, 0).unwrap()),
             }
         );
         let map = fields(&[("apiMsgId", "a"), ("cliMsgId", "tocsin-7"), ("status", "010")]);
-        assert_eq!(parse_clickatell(&map).unwrap().matches, ReceiptMatch::Delivery(7));
+        assert_eq!(parse_clickatell(&map).unwrap().matches, ReceiptMatch::Reference("tocsin-7".to_owned()));
     }
 
     #[test]
@@ -603,7 +590,7 @@ mod tests {
         for (text, expected) in table {
             let map =
                 fields(&[("MessageSid", "SM1"), ("MessageStatus", text), ("AccountSid", "AC1"), ("ErrorCode", "")]);
-            let receipt = parse_twilio(&map).unwrap();
+            let receipt = parse_twilio(&map, None).unwrap();
             assert_eq!(
                 receipt,
                 Receipt {
@@ -620,11 +607,11 @@ mod tests {
     #[test]
     fn a_twilio_error_code_is_part_of_the_detail() {
         let map = fields(&[("MessageSid", "SM1"), ("MessageStatus", "undelivered"), ("ErrorCode", "30003")]);
-        let receipt = parse_twilio(&map).unwrap();
+        let receipt = parse_twilio(&map, None).unwrap();
         assert_eq!((receipt.status, receipt.detail.as_str()), (ReceiptStatus::Failed, "undelivered, error 30003"));
         // The older SmsSid/SmsStatus names are accepted too.
         let map = fields(&[("SmsSid", "SM2"), ("SmsStatus", "delivered")]);
-        assert_eq!(parse_twilio(&map).unwrap().matches, ReceiptMatch::ProviderId("SM2".to_owned()));
+        assert_eq!(parse_twilio(&map, None).unwrap().matches, ReceiptMatch::ProviderId("SM2".to_owned()));
     }
 
     #[test]
@@ -635,7 +622,7 @@ mod tests {
             fields(&[("MessageStatus", "delivered")]),
             fields(&[("MessageSid", " "), ("MessageStatus", "delivered")]),
         ] {
-            assert_eq!(parse_twilio(&map), None, "{map:?}");
+            assert_eq!(parse_twilio(&map, None), None, "{map:?}");
         }
     }
 
@@ -644,7 +631,7 @@ mod tests {
     #[test]
     fn an_ack_request_goes_to_the_parser_whose_fields_it_has() {
         let vonage = parse_ack(&fields(&[("client-ref", "tocsin-5"), ("err-code", "0")])).unwrap();
-        assert_eq!((vonage.provider, vonage.matches), ("vonage", ReceiptMatch::Delivery(5)));
+        assert_eq!((vonage.provider, vonage.matches), ("vonage", ReceiptMatch::Reference("tocsin-5".to_owned())));
         let vonage = parse_ack(&fields(&[("messageId", "m1"), ("err-code", "3")])).unwrap();
         assert_eq!((vonage.provider, vonage.status), ("vonage", ReceiptStatus::Failed));
         let clickatell = parse_ack(&fields(&[("apiMsgId", "a1"), ("status", "004")])).unwrap();
@@ -739,7 +726,7 @@ mod tests {
             ("sig", "f5613a9961d938e2f9dcf55a4ee1a7573aa042a25435821d187726dc5060354f"),
         ]);
         assert!(vonage_signature_valid("vonage-sig-secret", &map));
-        assert_eq!(parse_ack(&map).unwrap().matches, ReceiptMatch::Delivery(42));
+        assert_eq!(parse_ack(&map).unwrap().matches, ReceiptMatch::Reference("tocsin-42".to_owned()));
         map.insert("err-code".to_owned(), "9".to_owned());
         assert!(!vonage_signature_valid("vonage-sig-secret", &map));
     }
@@ -757,33 +744,31 @@ mod tests {
         assert!(!vonage_signature_valid("", &vonage_example("3e19a4e6880fdc2c1426bfd0587c98b9532f0210")));
     }
 
-    // ---- advancing ---------------------------------------------------------
+    // ---- references ---------------------------------------------------------
 
     #[test]
-    fn receipts_only_ever_move_a_delivery_forward_into_a_final_state() {
-        use ReceiptStatus::*;
-        let all = [Delivered, Sent, Failed, Expired, Cancelled, Unknown];
-        for to in all {
-            let is_final = matches!(to, Delivered | Failed | Expired | Cancelled);
-            assert_eq!(advances("sent", to), is_final, "sent → {to:?}");
-            assert_eq!(advances("sending", to), is_final, "sending → {to:?}");
-            for current in ["delivered", "failed", "expired", "cancelled", "queued", "", "SENT", "bogus"] {
-                assert!(!advances(current, to), "{current} → {to:?}");
-            }
+    fn a_receipt_names_its_delivery_only_when_the_reference_verifies() {
+        let ring = Keyring::new(b"master");
+        let good = crate::domain::lifecycle::delivery_reference(&ring, 42);
+        let receipt = parse_vonage(&vonage_dlr(&[("client-ref", &good), ("err-code", "0")])).unwrap();
+        assert_eq!(receipt.target(&ring), Some(ReceiptTarget::Delivery(42)));
+        // A made-up reference names nothing, even with a message id beside it.
+        for forged in ["tocsin-42", "tocsin-42-aaaaaaaaaaaaa", "tocsin-x"] {
+            let receipt = parse_vonage(&vonage_dlr(&[("client-ref", forged), ("err-code", "0")])).unwrap();
+            assert_eq!(receipt.target(&ring), None, "{forged}");
         }
+        // Without a reference, the provider's own id is what matches.
+        let receipt = parse_vonage(&vonage_dlr(&[("err-code", "0")])).unwrap();
+        assert_eq!(receipt.target(&ring), Some(ReceiptTarget::ProviderId("0A0000000123ABCD1".to_owned())));
     }
 
     #[test]
-    fn receipt_statuses_name_the_delivery_states() {
-        for (status, name) in [
-            (ReceiptStatus::Delivered, "delivered"),
-            (ReceiptStatus::Sent, "sent"),
-            (ReceiptStatus::Failed, "failed"),
-            (ReceiptStatus::Expired, "expired"),
-            (ReceiptStatus::Cancelled, "cancelled"),
-            (ReceiptStatus::Unknown, "unknown"),
-        ] {
-            assert_eq!(status.as_str(), name);
-        }
+    fn a_twilio_receipt_is_matched_by_the_reference_in_its_callback_url() {
+        let ring = Keyring::new(b"master");
+        let good = crate::domain::lifecycle::delivery_reference(&ring, 9);
+        let map = fields(&[("MessageSid", "SM1"), ("MessageStatus", "delivered")]);
+        assert_eq!(parse_twilio(&map, Some(&good)).unwrap().target(&ring), Some(ReceiptTarget::Delivery(9)));
+        assert_eq!(parse_twilio(&map, Some("tocsin-9-x")).unwrap().target(&ring), None);
+        assert_eq!(parse_twilio(&map, None).unwrap().target(&ring), Some(ReceiptTarget::ProviderId("SM1".to_owned())));
     }
 }

@@ -6,6 +6,8 @@ pub mod access;
 pub mod credentials;
 pub mod email;
 pub mod http_url;
+pub mod keyring;
+pub mod lifecycle;
 pub mod login_throttle;
 pub mod media;
 pub mod names;

@@ -13,6 +13,10 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers a query.
+///
+/// The body is `ready`, followed by a line per thing the operator should
+/// know (e.g. that `TOCSIN_PUBLIC_URL` is not set, so no callback URL or link
+/// is handed out).
 #[utoipa::path(
     tag = "system",
     operation_id = "get_readyz",
@@ -26,7 +30,15 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let probe = state.store.read(|c| Ok(diesel::sql_query("SELECT 1").execute(c)?)).await;
     match probe {
-        Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Ok(_) => {
+            let mut body = String::from("ready");
+            if state.settings.public_url().is_none() {
+                body.push_str(
+                    "\nnote: TOCSIN_PUBLIC_URL is not set: providers get no callback URL and no links are handed out",
+                );
+            }
+            HttpResponse::Ok().content_type("text/plain").body(body)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness probe failed");
             HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unreachable")

@@ -4,6 +4,7 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{get, post};
 use tocsin_types::{ErrorBody, Notification, NotificationQuery, Page};
 
+use crate::domain::lifecycle::NotificationState;
 use crate::domain::ValidationError;
 use crate::store::notifications;
 
@@ -27,7 +28,7 @@ pub async fn list_notifications(
 ) -> Result<Json<Page<Notification>>, ApiError> {
     let query = query.into_inner();
     if let Some(s) = &query.state {
-        if !matches!(s.as_str(), "open" | "acknowledged" | "resolved") {
+        if NotificationState::parse(s).is_none() {
             return Err(ValidationError::new("state", "must be open, acknowledged or resolved").into());
         }
     }
@@ -74,7 +75,7 @@ pub async fn acknowledge_notification(
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
-    transition(&state, id.into_inner(), "acknowledged", auth.actor()).await.map(Json)
+    transition(&state, id.into_inner(), NotificationState::Acknowledged, auth.actor()).await.map(Json)
 }
 
 /// Resolve a notification.
@@ -94,10 +95,15 @@ pub async fn resolve_notification(
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
-    transition(&state, id.into_inner(), "resolved", auth.actor()).await.map(Json)
+    transition(&state, id.into_inner(), NotificationState::Resolved, auth.actor()).await.map(Json)
 }
 
-async fn transition(state: &AppState, id: String, to: &'static str, actor: String) -> Result<Notification, ApiError> {
+async fn transition(
+    state: &AppState,
+    id: String,
+    to: NotificationState,
+    actor: String,
+) -> Result<Notification, ApiError> {
     let id = id.to_ascii_lowercase();
     Ok(state
         .store

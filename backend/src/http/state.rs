@@ -4,11 +4,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::delivery::dispatcher::Dispatcher;
 use crate::delivery::intake::FireWriter;
+use crate::domain::keyring::Keyring;
 use crate::domain::login_throttle::LoginThrottle;
 use crate::domain::tokens::TokenKeys;
 use crate::settings::Settings;
 use crate::store::Store;
 
+use super::callback_limit::CallbackLimiter;
 use super::metrics::Metrics;
 
 pub struct AppState {
@@ -19,4 +21,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub dispatcher: Dispatcher,
     pub fires: FireWriter,
+    /// Keys for everything Tocsin signs (receipt references, later links).
+    pub keyring: Keyring,
+    /// Unverified provider callbacks per source.
+    pub callback_limiter: CallbackLimiter,
 }

@@ -2,14 +2,19 @@
 //! send, and record the outcome only while they still hold the lease, so a
 //! crash at any moment loses nothing — the lease expires and the row is claimed
 //! again.
+//!
+//! Pages of a notification that is no longer open are never claimed, and a
+//! page whose try failed after its notification was acknowledged ends
+//! `cancelled` instead of going back to the queue; notices are exempt.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use tocsin_types::TimelineEntry;
 
-use super::schema::deliveries;
+use super::schema::{deliveries, notifications};
 use super::{from_db_time, DbConnection, StoreError};
+use crate::domain::lifecycle::{DeliveryKind, DeliveryStatus, NotificationState};
 
 #[derive(Queryable, QueryableByName, Clone, Debug, PartialEq)]
 #[diesel(table_name = deliveries)]
@@ -22,7 +27,7 @@ pub struct DeliveryRow {
     pub address: String,
     pub path: String,
     pub payload: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub due_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -36,25 +41,28 @@ pub struct DeliveryRow {
     pub sent_at: Option<NaiveDateTime>,
     pub delivered_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
+    pub kind: DeliveryKind,
+    /// The provider that took the message (SMS), once it did.
+    pub provider: Option<String>,
 }
 
 impl DeliveryRow {
     /// The routine steps, kept as columns rather than timeline rows so that the
     /// common path writes one row.
     pub fn routine_timeline(&self) -> Vec<TimelineEntry> {
-        let mut out = vec![entry(self.queued_at, "queued", "")];
+        use DeliveryStatus::*;
+        let mut out = vec![entry(self.queued_at, Queued.as_str(), "")];
         if let Some(at) = self.sending_at {
-            out.push(entry(at, "sending", ""));
+            out.push(entry(at, Sending.as_str(), ""));
         }
         if let Some(at) = self.sent_at {
-            out.push(entry(at, "sent", self.provider_message_id.as_deref().unwrap_or("")));
+            out.push(entry(at, Sent.as_str(), self.provider_message_id.as_deref().unwrap_or("")));
         }
         if let Some(at) = self.delivered_at {
-            out.push(entry(at, "delivered", ""));
+            out.push(entry(at, Delivered.as_str(), ""));
         }
-        if let (Some(at), true) = (self.finished_at, matches!(self.status.as_str(), "failed" | "expired" | "cancelled"))
-        {
-            out.push(entry(at, &self.status, self.last_error.as_deref().unwrap_or("")));
+        if let (Some(at), true) = (self.finished_at, matches!(self.status, Failed | Expired | Cancelled)) {
+            out.push(entry(at, self.status.as_str(), self.last_error.as_deref().unwrap_or("")));
         }
         out
     }
@@ -77,7 +85,7 @@ pub struct NewDelivery {
     pub address: String,
     pub path: String,
     pub payload: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub due_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -86,6 +94,7 @@ pub struct NewDelivery {
     pub replay_of: Option<i64>,
     pub queued_at: NaiveDateTime,
     pub sending_at: Option<NaiveDateTime>,
+    pub kind: DeliveryKind,
 }
 
 /// Inserts the rows in one statement per 1,000, and gives them back as stored.
@@ -143,6 +152,8 @@ impl NewDelivery {
             sent_at: None,
             delivered_at: None,
             finished_at: None,
+            kind: self.kind,
+            provider: None,
         }
     }
 }
@@ -156,25 +167,39 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<DeliveryRow, StoreError> 
 }
 
 /// Leases up to `limit` due rows (queued, or sending with an expired lease) to
-/// `token` until `lease_until`, counting an attempt. PostgreSQL skips rows other
-/// instances hold; SQLite's write lock (`BEGIN IMMEDIATE`) serialises claimers.
+/// `token` until `lease_until`, counting an attempt, of the `media` the
+/// dispatcher has room for (medium names: this crate's own words, never
+/// input). Pages of a notification
+/// that is no longer open are left alone (acknowledge cancels the queued ones;
+/// this covers rows whose lease lapsed). PostgreSQL skips rows other instances
+/// hold; SQLite's write lock (`BEGIN IMMEDIATE`) serialises claimers.
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     token: &str,
+    media: &[&'static str],
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, StoreError> {
+    if media.is_empty() {
+        return Ok(Vec::new());
+    }
+    let media = media.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
     let lock = match conn {
-        DbConnection::Postgresql(_) => "FOR UPDATE SKIP LOCKED",
+        DbConnection::Postgresql(_) => "FOR UPDATE OF d SKIP LOCKED",
         DbConnection::Sqlite(_) => "",
     };
+    let (queued, sending) = (DeliveryStatus::Queued.as_str(), DeliveryStatus::Sending.as_str());
+    let (notice, open) = (DeliveryKind::Notice.as_str(), NotificationState::Open.as_str());
     let sql = format!(
-        "UPDATE deliveries SET lease_until = $1, lease_token = $2, status = 'sending', \
+        "UPDATE deliveries SET lease_until = $1, lease_token = $2, status = '{sending}', \
            sending_at = COALESCE(sending_at, $3), attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM deliveries \
-           WHERE status IN ('queued', 'sending') AND due_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
-           ORDER BY due_at, id LIMIT $4 {lock}) \
+         WHERE id IN (SELECT d.id FROM deliveries d \
+           WHERE d.status IN ('{queued}', '{sending}') AND d.due_at <= $3 AND d.medium IN ({media}) \
+             AND (d.lease_until IS NULL OR d.lease_until < $3) \
+             AND (d.kind = '{notice}' OR EXISTS (SELECT 1 FROM notifications n \
+                  WHERE n.id = d.notification_id AND n.state = '{open}')) \
+           ORDER BY d.due_at, d.id LIMIT $4 {lock}) \
          RETURNING *"
     );
     let rows = super::write_transaction(conn, |c| {
@@ -188,18 +213,59 @@ pub fn claim_due(
     Ok(rows)
 }
 
-/// Extends every lease held by `token` that has not expired yet (an expired
-/// one may already belong to someone else).
-pub fn renew_leases(conn: &mut DbConnection, token: &str, until: NaiveDateTime) -> Result<usize, StoreError> {
+/// Rows per statement that lists ids: well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+const ID_CHUNK: usize = 1000;
+
+/// Extends the leases of these rows, each only while it is still leased to
+/// `token` and not expired (an expired one may already belong to someone
+/// else). Only the rows an instance holds in memory are renewed: a row leased
+/// to it that it no longer works on (a lost hand-over) is left to expire and
+/// be claimed again, instead of being kept leased for ever.
+pub fn renew_leases(
+    conn: &mut DbConnection,
+    token: &str,
+    ids: &[i64],
+    until: NaiveDateTime,
+) -> Result<usize, StoreError> {
     let now = super::now();
-    Ok(diesel::update(
-        deliveries::table
-            .filter(deliveries::lease_token.eq(token))
-            .filter(deliveries::status.eq("sending"))
-            .filter(deliveries::lease_until.ge(now)),
-    )
-    .set(deliveries::lease_until.eq(Some(until)))
-    .execute(conn)?)
+    let mut renewed = 0;
+    for chunk in ids.chunks(ID_CHUNK) {
+        renewed += diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::lease_token.eq(token))
+                .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str()))
+                .filter(deliveries::lease_until.ge(now)),
+        )
+        .set(deliveries::lease_until.eq(Some(until)))
+        .execute(conn)?;
+    }
+    Ok(renewed)
+}
+
+/// Gives these rows back to the queue, due at once, if they are still leased
+/// to `token`: what the claimer does with rows whose jobs it could not load.
+pub fn release_rows(conn: &mut DbConnection, token: &str, ids: &[i64]) -> Result<usize, StoreError> {
+    let mut released = 0;
+    for chunk in ids.chunks(ID_CHUNK) {
+        released += diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::lease_token.eq(token))
+                .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str())),
+        )
+        .set((
+            deliveries::status.eq(DeliveryStatus::Queued.as_str()),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::lease_token.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    }
+    if released > 0 {
+        announce_claimable(conn)?;
+    }
+    Ok(released)
 }
 
 /// Deliveries not yet final by (status, medium), and when the oldest due
@@ -207,12 +273,12 @@ pub fn renew_leases(conn: &mut DbConnection, token: &str, until: NaiveDateTime) 
 #[allow(clippy::type_complexity)]
 pub fn queue_depth(conn: &mut DbConnection) -> Result<(Vec<(String, String, i64)>, Option<NaiveDateTime>), StoreError> {
     let depth = deliveries::table
-        .filter(deliveries::status.eq_any(["queued", "sending", "sent"]))
+        .filter(deliveries::status.eq_any(DeliveryStatus::OPEN.map(DeliveryStatus::as_str)))
         .group_by((deliveries::status, deliveries::medium))
         .select((deliveries::status, deliveries::medium, diesel::dsl::count_star()))
         .load::<(String, String, i64)>(conn)?;
     let oldest = deliveries::table
-        .filter(deliveries::status.eq("queued"))
+        .filter(deliveries::status.eq(DeliveryStatus::Queued.as_str()))
         .filter(deliveries::due_at.le(super::now()))
         .select(diesel::dsl::min(deliveries::due_at))
         .first::<Option<NaiveDateTime>>(conn)?;
@@ -223,10 +289,12 @@ pub fn queue_depth(conn: &mut DbConnection) -> Result<(Vec<(String, String, i64)
 /// instance does so that another (or its successor) need not wait for leases.
 pub fn release_leases(conn: &mut DbConnection, token: &str) -> Result<usize, StoreError> {
     let released = diesel::update(
-        deliveries::table.filter(deliveries::lease_token.eq(token)).filter(deliveries::status.eq("sending")),
+        deliveries::table
+            .filter(deliveries::lease_token.eq(token))
+            .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str())),
     )
     .set((
-        deliveries::status.eq("queued"),
+        deliveries::status.eq(DeliveryStatus::Queued.as_str()),
         deliveries::lease_until.eq(None::<NaiveDateTime>),
         deliveries::lease_token.eq(None::<String>),
     ))
@@ -255,11 +323,11 @@ pub fn announce_claimable(conn: &mut DbConnection) -> Result<(), StoreError> {
 /// earliest expiring lease, for sleeping until then.
 pub fn next_due(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StoreError> {
     let queued = deliveries::table
-        .filter(deliveries::status.eq("queued"))
+        .filter(deliveries::status.eq(DeliveryStatus::Queued.as_str()))
         .select(diesel::dsl::min(deliveries::due_at))
         .first::<Option<NaiveDateTime>>(conn)?;
     let leased = deliveries::table
-        .filter(deliveries::status.eq("sending"))
+        .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str()))
         .select(diesel::dsl::min(deliveries::lease_until))
         .first::<Option<NaiveDateTime>>(conn)?;
     Ok(match (queued, leased) {
@@ -281,12 +349,14 @@ fn record_delivered(conn: &mut DbConnection, token: &str, rows: &[(i64, NaiveDat
     let values: Vec<String> =
         (0..rows.len()).map(|i| format!("({}, {})", placeholder(2 * i + 1), placeholder(2 * i + 2))).collect();
     let sql = format!(
-        "UPDATE deliveries SET status = 'delivered', delivered_at = v.column2, finished_at = v.column2, \
+        "UPDATE deliveries SET status = '{delivered}', delivered_at = v.column2, finished_at = v.column2, \
          lease_until = NULL, lease_token = NULL \
          FROM (VALUES {}) AS v \
-         WHERE deliveries.id = v.column1 AND deliveries.lease_token = {} AND deliveries.status = 'sending'",
+         WHERE deliveries.id = v.column1 AND deliveries.lease_token = {} AND deliveries.status = '{sending}'",
         values.join(", "),
-        placeholder(2 * rows.len() + 1)
+        placeholder(2 * rows.len() + 1),
+        delivered = DeliveryStatus::Delivered.as_str(),
+        sending = DeliveryStatus::Sending.as_str(),
     );
     Ok(on_concrete!(conn, |c| {
         let mut query = diesel::sql_query(sql.as_str()).into_boxed();
@@ -300,11 +370,26 @@ fn record_delivered(conn: &mut DbConnection, token: &str, rows: &[(i64, NaiveDat
 /// The result of one attempt, to be written while the lease is held.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttemptResult {
-    Delivered { provider_id: Option<String>, detail: String },
-    Sent { provider_id: Option<String>, detail: String },
-    Retry { due_at: NaiveDateTime, error: String },
-    Failed { error: String },
-    Expired { error: String },
+    Delivered {
+        provider_id: Option<String>,
+        detail: String,
+    },
+    /// `via`: the provider that took it (SMS), whose receipts may move it on.
+    Sent {
+        provider_id: Option<String>,
+        detail: String,
+        via: Option<&'static str>,
+    },
+    Retry {
+        due_at: NaiveDateTime,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    Expired {
+        error: String,
+    },
 }
 
 /// One outcome to record.
@@ -312,6 +397,7 @@ pub enum AttemptResult {
 pub struct OutcomeUpdate {
     pub delivery_id: i64,
     pub notification_id: i64,
+    pub kind: DeliveryKind,
     pub lease_token: String,
     pub at: NaiveDateTime,
     pub result: AttemptResult,
@@ -325,7 +411,7 @@ pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Re
     // The common outcome (delivered, nothing more to keep) goes in one statement
     // per token and chunk: on PostgreSQL a statement per row is a round trip per
     // row, and the longer outcomes wait, the more a crash sends twice.
-    let (plain, others): (Vec<&OutcomeUpdate>, Vec<&OutcomeUpdate>) =
+    let (plain, mut others): (Vec<&OutcomeUpdate>, Vec<&OutcomeUpdate>) =
         updates.iter().partition(|u| matches!(u.result, AttemptResult::Delivered { provider_id: None, .. }));
     let mut written = 0;
     let mut by_token: std::collections::BTreeMap<&str, Vec<(i64, NaiveDateTime)>> = Default::default();
@@ -337,64 +423,105 @@ pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Re
             written += record_delivered(conn, token, chunk)?;
         }
     }
+    // Retries lock their notification rows, in id order so that two
+    // instances' recorders cannot wait on each other.
+    others.sort_by_key(|u| (u.notification_id, u.delivery_id));
     for u in others {
-        let target = deliveries::table
-            .find(u.delivery_id)
-            .filter(deliveries::lease_token.eq(&u.lease_token))
-            .filter(deliveries::status.eq("sending"));
-        let no_lease = (deliveries::lease_until.eq(None::<NaiveDateTime>), deliveries::lease_token.eq(None::<String>));
-        let n = match &u.result {
-            AttemptResult::Delivered { provider_id, .. } => diesel::update(target)
+        written += record_one(conn, u)?;
+    }
+    Ok(written)
+}
+
+fn record_one(conn: &mut DbConnection, u: &OutcomeUpdate) -> Result<usize, StoreError> {
+    let sending = DeliveryStatus::Sending.as_str();
+    let target = deliveries::table
+        .find(u.delivery_id)
+        .filter(deliveries::lease_token.eq(&u.lease_token))
+        .filter(deliveries::status.eq(sending));
+    let no_lease = (deliveries::lease_until.eq(None::<NaiveDateTime>), deliveries::lease_token.eq(None::<String>));
+    let n = match &u.result {
+        AttemptResult::Delivered { provider_id, .. } => diesel::update(target)
+            .set((
+                deliveries::status.eq(DeliveryStatus::Delivered.as_str()),
+                deliveries::delivered_at.eq(Some(u.at)),
+                deliveries::finished_at.eq(Some(u.at)),
+                deliveries::provider_message_id.eq(provider_id),
+                no_lease,
+            ))
+            .execute(conn)?,
+        AttemptResult::Sent { provider_id, via, .. } => {
+            let n = diesel::update(target)
                 .set((
-                    deliveries::status.eq("delivered"),
-                    deliveries::delivered_at.eq(Some(u.at)),
-                    deliveries::finished_at.eq(Some(u.at)),
+                    deliveries::status.eq(DeliveryStatus::Sent.as_str()),
+                    deliveries::sent_at.eq(Some(u.at)),
                     deliveries::provider_message_id.eq(provider_id),
+                    deliveries::provider.eq(via),
                     no_lease,
                 ))
-                .execute(conn)?,
-            AttemptResult::Sent { provider_id, .. } => {
+                .execute(conn)?;
+            if n == 1 {
+                super::receipts::apply_waiting(conn, u.delivery_id)?;
+            }
+            n
+        }
+        AttemptResult::Retry { due_at, error } => {
+            if u.kind == DeliveryKind::Page && !takes_pages(conn, u.notification_id)? {
+                // Acknowledged or resolved while this try was in flight: no
+                // further try.
                 let n = diesel::update(target)
                     .set((
-                        deliveries::status.eq("sent"),
-                        deliveries::sent_at.eq(Some(u.at)),
-                        deliveries::provider_message_id.eq(provider_id),
-                        no_lease,
-                    ))
-                    .execute(conn)?;
-                if let (1, Some(pid)) = (n, provider_id) {
-                    super::receipts::apply_early(conn, u.delivery_id, pid)?;
-                }
-                n
-            }
-            AttemptResult::Retry { due_at, error } => {
-                let n = diesel::update(target)
-                    .set((
-                        deliveries::status.eq("queued"),
-                        deliveries::due_at.eq(due_at),
-                        deliveries::last_error.eq(Some(error)),
-                        no_lease,
-                    ))
-                    .execute(conn)?;
-                if n > 0 {
-                    let detail = format!("{error}; next try at {}", due_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"));
-                    super::notifications::add_timeline(conn, u.notification_id, Some(u.delivery_id), "retry", &detail)?;
-                }
-                n
-            }
-            AttemptResult::Failed { error } | AttemptResult::Expired { error } => {
-                let status = if matches!(u.result, AttemptResult::Failed { .. }) { "failed" } else { "expired" };
-                diesel::update(target)
-                    .set((
-                        deliveries::status.eq(status),
-                        deliveries::last_error.eq(Some(error)),
+                        deliveries::status.eq(DeliveryStatus::Cancelled.as_str()),
+                        deliveries::last_error
+                            .eq(Some(format!("{error}; not retried: the notification is no longer open"))),
                         deliveries::finished_at.eq(Some(u.at)),
                         no_lease,
                     ))
-                    .execute(conn)?
+                    .execute(conn)?;
+                return Ok(n);
             }
-        };
-        written += n;
-    }
-    Ok(written)
+            let n = diesel::update(target)
+                .set((
+                    deliveries::status.eq(DeliveryStatus::Queued.as_str()),
+                    deliveries::due_at.eq(due_at),
+                    deliveries::last_error.eq(Some(error)),
+                    no_lease,
+                ))
+                .execute(conn)?;
+            if n > 0 {
+                let detail = format!("{error}; next try at {}", due_at.format("%Y-%m-%d %H:%M:%S%.3f UTC"));
+                super::timeline::add(conn, u.notification_id, Some(u.delivery_id), "retry", &detail)?;
+            }
+            n
+        }
+        AttemptResult::Failed { error } | AttemptResult::Expired { error } => {
+            let status = if matches!(u.result, AttemptResult::Failed { .. }) {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Expired
+            };
+            diesel::update(target)
+                .set((
+                    deliveries::status.eq(status.as_str()),
+                    deliveries::last_error.eq(Some(error)),
+                    deliveries::finished_at.eq(Some(u.at)),
+                    no_lease,
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(n)
+}
+
+/// Whether the notification still takes pages, read with its row locked on
+/// PostgreSQL: an acknowledge, which updates that row first, then either
+/// waits for this transaction (and cancels the row it put back in the queue)
+/// or has committed before (and this reads its state). SQLite runs one
+/// writer at a time.
+fn takes_pages(conn: &mut DbConnection, notification_id: i64) -> Result<bool, StoreError> {
+    let query = notifications::table.find(notification_id).select(notifications::state);
+    let state: Option<String> = match conn {
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional()?,
+        DbConnection::Sqlite(lite) => query.first(lite).optional()?,
+    };
+    Ok(state.as_deref().and_then(NotificationState::parse).is_some_and(NotificationState::takes_pages))
 }

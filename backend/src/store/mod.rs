@@ -24,11 +24,13 @@ pub mod groups;
 pub mod idempotency;
 pub mod import;
 pub mod instance;
+mod lifecycle;
 mod migrate;
 pub mod notifications;
 pub mod operators;
 pub mod receipts;
 pub mod schema;
+pub mod timeline;
 
 use std::time::Duration;
 

@@ -8,7 +8,8 @@ use tocsin_types::{Delivery, Notification, NotificationQuery, Page, SkippedConta
 
 use super::deliveries::DeliveryRow;
 use super::schema::{contacts, deliveries, events, notifications, timeline_entries};
-use super::{from_db_time, now, paging, to_db_time, DbConnection, StoreError};
+use super::{from_db_time, now, paging, timeline, to_db_time, DbConnection, StoreError};
+use crate::domain::lifecycle::{DeliveryKind, DeliveryStatus, NotificationState};
 
 #[derive(Queryable, Clone, Debug)]
 pub struct NotificationRow {
@@ -24,7 +25,7 @@ pub struct NotificationRow {
     pub args: String,
     pub skipped: String,
     pub dedup_key: Option<String>,
-    pub state: String,
+    pub state: NotificationState,
     pub raised_by: String,
     pub created_at: NaiveDateTime,
     pub acknowledged_at: Option<NaiveDateTime>,
@@ -80,7 +81,7 @@ pub fn find_open_duplicate(
     Ok(notifications::table
         .filter(notifications::event_id.eq(event_id))
         .filter(notifications::dedup_key.eq(dedup_key))
-        .filter(notifications::state.eq("open"))
+        .filter(notifications::state.eq(NotificationState::Open.as_str()))
         .order(notifications::id.desc())
         .first::<NotificationRow>(conn)
         .optional()?)
@@ -94,59 +95,51 @@ pub fn get(conn: &mut DbConnection, public_id: &str) -> Result<NotificationRow, 
         .ok_or_else(|| StoreError::NotFound(format!("notification {public_id}")))
 }
 
-/// Appends an entry to a notification's own timeline (or a delivery's).
-pub fn add_timeline(
-    conn: &mut DbConnection,
-    notification_id: i64,
-    delivery_id: Option<i64>,
-    kind: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
-    diesel::insert_into(timeline_entries::table)
-        .values((
-            timeline_entries::notification_id.eq(notification_id),
-            timeline_entries::delivery_id.eq(delivery_id),
-            timeline_entries::at.eq(now()),
-            timeline_entries::kind.eq(kind),
-            timeline_entries::detail.eq(detail),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Moves an open notification to `acknowledged` or `resolved` (an acknowledged
-/// one may still be resolved) and cancels its deliveries that are still queued —
-/// later escalation steps are such rows — in one statement. Returns false when
-/// the notification was already in that state or beyond.
-pub fn transition(conn: &mut DbConnection, row: &NotificationRow, to: &str, actor: &str) -> Result<bool, StoreError> {
+/// one may still be resolved) and cancels, in one statement, its pages that
+/// are still queued (later escalation steps, retries waiting for their time).
+/// The notification's row is updated first, so on PostgreSQL it stays locked
+/// until the commit: a recorder putting a failed page back in the queue
+/// meanwhile waits, then sees the new state (see `deliveries::record_outcomes`).
+/// Notices are left to go. Returns false when the notification was already in
+/// that state or beyond.
+pub fn transition(
+    conn: &mut DbConnection,
+    row: &NotificationRow,
+    to: NotificationState,
+    actor: &str,
+) -> Result<bool, StoreError> {
     let at = now();
-    let allowed_from: &[&str] = if to == "resolved" { &["open", "acknowledged"] } else { &["open"] };
-    let target = notifications::table.find(row.id).filter(notifications::state.eq_any(allowed_from));
-    let changed = if to == "resolved" {
-        diesel::update(target)
+    let from: Vec<&str> = to.reachable_from().iter().map(|s| s.as_str()).collect();
+    let target = notifications::table.find(row.id).filter(notifications::state.eq_any(from));
+    let changed = match to {
+        NotificationState::Resolved => diesel::update(target)
             .set((
-                notifications::state.eq(to),
+                notifications::state.eq(to.as_str()),
                 notifications::resolved_at.eq(Some(at)),
                 notifications::resolved_by.eq(Some(actor)),
             ))
-            .execute(conn)?
-    } else {
-        diesel::update(target)
+            .execute(conn)?,
+        NotificationState::Acknowledged => diesel::update(target)
             .set((
-                notifications::state.eq(to),
+                notifications::state.eq(to.as_str()),
                 notifications::acknowledged_at.eq(Some(at)),
                 notifications::acknowledged_by.eq(Some(actor)),
             ))
-            .execute(conn)?
+            .execute(conn)?,
+        NotificationState::Open => 0,
     };
     if changed == 0 {
         return Ok(false);
     }
     let cancelled = diesel::update(
-        deliveries::table.filter(deliveries::notification_id.eq(row.id)).filter(deliveries::status.eq("queued")),
+        deliveries::table
+            .filter(deliveries::notification_id.eq(row.id))
+            .filter(deliveries::status.eq(DeliveryStatus::Queued.as_str()))
+            .filter(deliveries::kind.eq(DeliveryKind::Page.as_str())),
     )
     .set((
-        deliveries::status.eq("cancelled"),
+        deliveries::status.eq(DeliveryStatus::Cancelled.as_str()),
         deliveries::finished_at.eq(Some(at)),
         deliveries::lease_until.eq(None::<NaiveDateTime>),
         deliveries::lease_token.eq(None::<String>),
@@ -157,7 +150,7 @@ pub fn transition(conn: &mut DbConnection, row: &NotificationRow, to: &str, acto
     } else {
         format!("by {actor}")
     };
-    add_timeline(conn, row.id, None, to, &detail)?;
+    timeline::add(conn, row.id, None, to.as_str(), &detail)?;
     Ok(true)
 }
 
@@ -227,7 +220,7 @@ pub fn load(conn: &mut DbConnection, row: NotificationRow) -> Result<Notificatio
     let deliveries = rows
         .into_iter()
         .map(|(d, contact)| {
-            *counts.entry(d.status.clone()).or_insert(0) += 1;
+            *counts.entry(d.status.as_str().to_owned()).or_insert(0) += 1;
             let extra = per_delivery.remove(&d.id).unwrap_or_default();
             delivery_dto(d, contact, extra)
         })
@@ -247,7 +240,7 @@ fn delivery_dto(d: DeliveryRow, contact: Option<String>, extra: Vec<TimelineEntr
         medium: d.medium,
         address: d.address,
         path: d.path,
-        status: d.status,
+        status: d.status.as_str().to_owned(),
         attempts: d.attempts,
         due_at: from_db_time(d.due_at),
         provider_message_id: d.provider_message_id,
@@ -304,7 +297,7 @@ fn to_dto(
         sms_text: r.sms_text,
         args: serde_json::from_str(&r.args).unwrap_or(serde_json::Value::Null),
         dedup_key: r.dedup_key,
-        state: r.state,
+        state: r.state.as_str().to_owned(),
         raised_by: r.raised_by,
         created_at: from_db_time(r.created_at),
         acknowledged_at: r.acknowledged_at.map(from_db_time),
@@ -323,7 +316,7 @@ fn to_dto(
 /// transaction short next to live traffic. Returns how many went.
 pub fn purge_resolved(conn: &mut DbConnection, before: NaiveDateTime, batch: i64) -> Result<usize, StoreError> {
     let ids: Vec<i64> = notifications::table
-        .filter(notifications::state.eq("resolved"))
+        .filter(notifications::state.eq(NotificationState::Resolved.as_str()))
         .filter(notifications::resolved_at.lt(before))
         .order(notifications::id.asc())
         .limit(batch)

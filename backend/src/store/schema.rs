@@ -162,6 +162,8 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         delivered_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
+        kind -> Text,
+        provider -> Nullable<Text>,
     }
 }
 
@@ -187,6 +189,7 @@ diesel::table! {
         provider_ref -> Nullable<Text>,
         status -> Nullable<Text>,
         detail -> Nullable<Text>,
+        outcome -> Text,
     }
 }
 

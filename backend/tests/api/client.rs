@@ -217,7 +217,7 @@ async fn an_api_key_client_pages_a_group_and_uses_the_redflash_calls(app: TestAp
 async fn the_client_reads_lists_and_system_endpoints(app: TestApp) {
     let client = admin(&app).await;
     assert_eq!(client.get_healthz().await.unwrap(), "ok");
-    assert_eq!(client.get_readyz().await.unwrap(), "ready");
+    assert!(client.get_readyz().await.unwrap().starts_with("ready"));
     assert!(client.get_metrics().await.unwrap().contains("# TYPE"));
     assert!(client.list_media().await.unwrap().iter().any(|m| m.name == "inbox"));
     inbox_contact(&client, "ana").await;

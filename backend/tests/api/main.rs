@@ -22,6 +22,7 @@ mod instances;
 mod keys;
 mod operators;
 mod outcomes;
+mod receipts;
 mod redflash;
 mod sink;
 mod sms;

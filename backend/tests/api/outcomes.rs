@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tocsin_server::domain::lifecycle::DeliveryStatus;
 use tocsin_server::store::deliveries::{self, AttemptResult, OutcomeUpdate};
 use tocsin_server::store::{DatabaseUrl, PoolOptions, Store};
 
@@ -39,6 +40,7 @@ async fn outcomes_are_written_only_under_the_lease(app: TestApp) {
     let delivered = |id: i64, token: &str, at| OutcomeUpdate {
         delivery_id: id,
         notification_id: row.notification_id,
+        kind: row.kind,
         lease_token: token.to_owned(),
         at,
         result: AttemptResult::Delivered { provider_id: None, detail: "200".into() },
@@ -54,7 +56,7 @@ async fn outcomes_are_written_only_under_the_lease(app: TestApp) {
 
     for (id, ms) in [(ids[0], 10), (ids[1], 20)] {
         let row = store.read(move |c| deliveries::get(c, id)).await.unwrap();
-        assert_eq!(row.status, "delivered");
+        assert_eq!(row.status, DeliveryStatus::Delivered);
         assert_eq!(row.delivered_at, Some(at(ms)), "each outcome keeps its own time");
         assert_eq!(row.lease_token, None);
     }

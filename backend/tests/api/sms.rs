@@ -70,12 +70,17 @@ async fn an_sms_is_sent_and_its_receipt_moves_it_forward_never_back(backend: Bac
     let n = wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "sent").await;
     let delivery = &n["deliveries"][0];
     assert_eq!(delivery["provider_message_id"], "MSG-1");
-    assert_eq!(form["client-ref"], format!("tocsin-{}", delivery["id"]));
+    // The reference names the delivery and carries a tag nobody can make up.
+    let reference = &form["client-ref"];
+    let prefix = format!("tocsin-{}-", delivery["id"]);
+    assert!(reference.starts_with(&prefix) && reference.len() > prefix.len() && reference.len() <= 40, "{reference}");
+    // Without TOCSIN_PUBLIC_URL no callback URL is handed to the provider.
+    assert!(!form.contains_key("callback"), "{form:?}");
 
-    let receipt = format!("client-ref=tocsin-{}&messageId=MSG-1&status=delivered&err-code=0", delivery["id"]);
+    let receipt = format!("client-ref={reference}&messageId=MSG-1&status=delivered&err-code=0");
     assert_eq!(ack(&app, &receipt).await, (200, "OK".into()));
     // A late, contradicting receipt is recorded but changes nothing.
-    let late = format!("client-ref=tocsin-{}&messageId=MSG-1&status=failed&err-code=99", delivery["id"]);
+    let late = format!("client-ref={reference}&messageId=MSG-1&status=failed&err-code=99");
     assert_eq!(ack(&app, &late).await.0, 200);
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(statuses(&n), ["delivered"]);
@@ -94,12 +99,15 @@ async fn shuffled_receipts_with_duplicates_end_at_the_furthest_state(backend: Ba
     sms_contacts(&app, 6).await;
     let fired = app.post("/api/v1/groups/phones/notify", json!({"message": "all hands"})).await.expect(201);
     let id = fired["notification_id"].as_str().unwrap();
-    let n = wait_for_notification(&app, id, |n| statuses(n).iter().all(|s| s == "sent")).await;
+    wait_for_notification(&app, id, |n| statuses(n).iter().all(|s| s == "sent")).await;
     let mut receipts = Vec::new();
-    for (i, d) in n["deliveries"].as_array().unwrap().iter().enumerate() {
+    for (i, request) in gateway.wait_for(6).await.iter().enumerate() {
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
+        let reference = &form["client-ref"];
         let final_status = if i % 3 == 2 { "expired" } else { "delivered" };
         for status in ["accepted", "buffered", final_status, final_status] {
-            receipts.push(format!("client-ref=tocsin-{}&status={status}&err-code=0", d["id"]));
+            receipts.push(format!("client-ref={reference}&status={status}&err-code=0"));
         }
     }
     receipts.shuffle(&mut rand::thread_rng());
@@ -153,11 +161,14 @@ fn twilio_signature(url: &str, form: &[(&str, &str)]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-async fn twilio_callback(app: &TestApp, form: &[(&str, &str)], signature: &str) -> u16 {
+/// Posts a Twilio status callback to `callback` (a URL under PUBLIC_URL, as
+/// Twilio would call it), here on the test server.
+async fn twilio_callback(app: &TestApp, callback: &str, form: &[(&str, &str)], signature: &str) -> u16 {
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let path = callback.strip_prefix(PUBLIC_URL).unwrap_or(callback);
     let res = app
         .client
-        .post(app.url("/api/v1/receipts/twilio"))
+        .post(app.url(path))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("X-Twilio-Signature", signature)
         .body(body)
@@ -187,18 +198,21 @@ async fn twilio_sends_with_a_status_callback_and_only_signed_callbacks_count(bac
         url::form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
     assert_eq!(form["To"], "+16502530000");
     assert_eq!(form["Body"], "disk full");
-    assert_eq!(form["StatusCallback"], format!("{PUBLIC_URL}/api/v1/receipts/twilio"));
+    // The callback URL carries the delivery's signed reference.
+    let callback = form["StatusCallback"].clone();
+    let prefix = format!("{PUBLIC_URL}/api/v1/receipts/twilio?ref=tocsin-");
+    assert!(callback.starts_with(&prefix), "{callback}");
     let n = wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "sent").await;
     assert_eq!(n["deliveries"][0]["provider_message_id"], "SM1");
 
-    let callback = format!("{PUBLIC_URL}/api/v1/receipts/twilio");
     let delivered = [("MessageSid", "SM1"), ("MessageStatus", "delivered"), ("AccountSid", "AC0123")];
     // A forged callback is refused and changes nothing.
     let forged = twilio_signature(&callback, &[("MessageSid", "SM1"), ("MessageStatus", "failed")]);
-    assert_eq!(twilio_callback(&app, &delivered, &forged).await, 403);
-    assert_eq!(twilio_callback(&app, &delivered, "").await, 403);
+    assert_eq!(twilio_callback(&app, &callback, &delivered, &forged).await, 403);
+    assert_eq!(twilio_callback(&app, &callback, &delivered, "").await, 403);
     assert_eq!(statuses(&app.get(&format!("/api/v1/notifications/{id}")).await.expect(200)), ["sent"]);
-    assert_eq!(twilio_callback(&app, &delivered, &twilio_signature(&callback, &delivered)).await, 200);
+    let signature = twilio_signature(&callback, &delivered);
+    assert_eq!(twilio_callback(&app, &callback, &delivered, &signature).await, 200);
     assert_eq!(statuses(&app.get(&format!("/api/v1/notifications/{id}")).await.expect(200)), ["delivered"]);
 }
 

@@ -253,7 +253,7 @@ impl EmailChannel {
             Ok(response) => {
                 let text = response.first_line().map(collapse).unwrap_or_default();
                 let detail = format!("SMTP {} {text}", response.code()).trim_end().to_owned();
-                Outcome::Sent { provider_id: Some(message_id), detail }
+                Outcome::Sent { provider_id: Some(message_id), detail, via: None }
             }
             Err(err) => classify_smtp(&err),
         }
@@ -595,7 +595,8 @@ pub(crate) mod tests {
             outcome,
             Outcome::Sent {
                 provider_id: Some(message_id.to_owned()),
-                detail: "SMTP 250 2.0.0 Ok: queued as SINK1".to_owned()
+                detail: "SMTP 250 2.0.0 Ok: queued as SINK1".to_owned(),
+                via: None,
             }
         );
         let mails = sink.wait_for_mails(1).await;
@@ -773,7 +774,7 @@ pub(crate) mod tests {
         let mut second = email("second@example.com");
         second.delivery_id = 43;
         let outcome = channel.send(&second).await;
-        let Outcome::Sent { provider_id, detail } = outcome else { panic!("{outcome:?}") };
+        let Outcome::Sent { provider_id, detail, .. } = outcome else { panic!("{outcome:?}") };
         assert_eq!(detail, "SMTP 250 2.0.0 Ok: queued as SINK2");
         assert!(provider_id.unwrap().starts_with("<tocsin-43."));
         let mails = sink.wait_for_mails(2).await;

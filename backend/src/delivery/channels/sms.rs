@@ -24,10 +24,11 @@ use super::classify;
 use super::email::{EmailChannel, Mail};
 use crate::delivery::message::{Outcome, OutgoingMessage};
 use crate::delivery::outbound::{HttpReply, OutboundClient};
+use crate::domain::keyring::Keyring;
+use crate::domain::lifecycle::delivery_reference;
 use crate::domain::media::Medium;
 use crate::domain::sms::{analyse, SmsEncoding};
 
-const REFERENCE_PREFIX: &str = "tocsin-";
 const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
 /// Longest excerpt of a provider's answer kept in an error message.
@@ -291,29 +292,14 @@ fn redacted(secret: &str) -> &'static str {
     }
 }
 
-/// Our reference for a delivery, sent to providers that echo it back (Vonage client-ref): "tocsin-<delivery_id>".
-pub fn delivery_reference(delivery_id: i64) -> String {
-    format!("{REFERENCE_PREFIX}{delivery_id}")
-}
-
-/// The delivery id in a reference made by [`delivery_reference`]; `None` for
-/// anything else, including non-canonical spellings such as `tocsin-007`.
-pub fn parse_delivery_reference(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(REFERENCE_PREFIX)?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let id: i64 = digits.parse().ok()?;
-    // Only the one spelling we produce, so a reference maps to one delivery.
-    (delivery_reference(id) == s).then_some(id)
-}
-
 /// Delivers [`Medium::Sms`] messages through the configured provider(s).
 pub struct SmsChannel {
     primary: Gateway,
     fallback: Option<Gateway>,
     outbound: OutboundClient,
     email: Option<EmailChannel>,
+    /// Signs the reference each message carries, so receipts cannot be forged.
+    keyring: Keyring,
 }
 
 // By hand: the prepared gateways hold credentials.
@@ -394,6 +380,7 @@ impl SmsChannel {
         settings: &SmsSettings,
         outbound: OutboundClient,
         email: Option<EmailChannel>,
+        keyring: Keyring,
     ) -> Result<Option<Self>, String> {
         let Some(provider) = settings.provider else {
             return Ok(None);
@@ -407,7 +394,7 @@ impl SmsChannel {
             .fallback
             .map(|fallback| Gateway::prepare(fallback, settings, public_url.as_ref(), email.is_some()))
             .transpose()?;
-        Ok(Some(Self { primary, fallback, outbound, email }))
+        Ok(Some(Self { primary, fallback, outbound, email, keyring }))
     }
 
     /// Sends `msg.sms_text` to `msg.address` (E.164). When the provider's
@@ -433,9 +420,14 @@ impl SmsChannel {
         };
         // Errors from send_via already start with the provider's name.
         match self.send_via(fallback, msg, &number).await {
-            Outcome::Sent { provider_id, detail } | Outcome::Delivered { provider_id, detail } => {
-                Outcome::Sent { provider_id, detail: format!("{detail} (fallback after {error})") }
+            Outcome::Sent { provider_id, detail, via } => {
+                Outcome::Sent { provider_id, detail: format!("{detail} (fallback after {error})"), via }
             }
+            Outcome::Delivered { provider_id, detail } => Outcome::Sent {
+                provider_id,
+                detail: format!("{detail} (fallback after {error})"),
+                via: Some(fallback.provider().as_str()),
+            },
             Outcome::Retry { error: second, .. } => {
                 Outcome::Retry { error: format!("{error}; fallback {second}"), after: *after }
             }
@@ -460,7 +452,11 @@ impl SmsChannel {
         match outcome {
             Outcome::Retry { error, after } => Outcome::Retry { error: format!("{name}: {error}"), after },
             Outcome::Failed { error } => Outcome::Failed { error: format!("{name}: {error}") },
-            accepted => accepted,
+            // Only this provider's receipts may move the delivery on.
+            Outcome::Sent { provider_id, detail, .. } => {
+                Outcome::Sent { provider_id, detail, via: Some(name.as_str()) }
+            }
+            delivered @ Outcome::Delivered { .. } => delivered,
         }
     }
 
@@ -478,7 +474,7 @@ impl SmsChannel {
             if analyse(&msg.sms_text).encoding == SmsEncoding::Ucs2 {
                 form.append_pair("type", "unicode");
             }
-            form.append_pair("client-ref", &delivery_reference(msg.delivery_id));
+            form.append_pair("client-ref", &delivery_reference(&self.keyring, msg.delivery_id));
             if let Some(callback) = callback {
                 form.append_pair("callback", callback);
             }
@@ -502,7 +498,9 @@ impl SmsChannel {
             };
             form.append_pair("Body", &msg.sms_text);
             if let Some(callback) = callback {
-                form.append_pair("StatusCallback", callback);
+                // The reference rides in the callback URL, which Twilio signs.
+                let reference = delivery_reference(&self.keyring, msg.delivery_id);
+                form.append_pair("StatusCallback", &format!("{callback}?ref={reference}"));
             }
             form.finish().into_bytes()
         };
@@ -511,7 +509,11 @@ impl SmsChannel {
             Ok(reply) if is_success(&reply) => match json_str(&reply.body, "sid") {
                 Some(sid) => {
                     let status = json_str(&reply.body, "status").unwrap_or_else(|| "accepted".to_owned());
-                    Outcome::Sent { provider_id: Some(sid.clone()), detail: format!("twilio {status}, sid {sid}") }
+                    Outcome::Sent {
+                        provider_id: Some(sid.clone()),
+                        detail: format!("twilio {status}, sid {sid}"),
+                        via: None,
+                    }
                 }
                 None => unexpected(&reply),
             },
@@ -524,7 +526,7 @@ impl SmsChannel {
         let payload = serde_json::json!({
             "content": msg.sms_text,
             "to": [number.digits],
-            "clientMessageId": delivery_reference(msg.delivery_id),
+            "clientMessageId": delivery_reference(&self.keyring, msg.delivery_id),
         });
         let body = payload.to_string().into_bytes();
         // Clickatell takes the bare key, without a scheme, in Authorization.
@@ -538,7 +540,7 @@ impl SmsChannel {
 
     async fn generic(&self, generic: &Generic, msg: &OutgoingMessage, number: &Number<'_>) -> Outcome {
         let Generic { url, content_type, json, template, headers } = generic;
-        let reference = delivery_reference(msg.delivery_id);
+        let reference = delivery_reference(&self.keyring, msg.delivery_id);
         let values = [
             ("to", number.e164),
             ("to_digits", number.digits),
@@ -554,7 +556,7 @@ impl SmsChannel {
                     Some(id) => format!("HTTP {}, id {id}", reply.status),
                     None => format!("HTTP {}", reply.status),
                 };
-                Outcome::Sent { provider_id, detail }
+                Outcome::Sent { provider_id, detail, via: None }
             }
             reply => classify(reply.as_ref()),
         }
@@ -760,7 +762,7 @@ fn vonage_outcome(reply: &HttpReply) -> Outcome {
                 1 => format!("vonage accepted, message-id {id}"),
                 n => format!("vonage accepted {n} parts, first message-id {id}"),
             };
-            Outcome::Sent { provider_id: Some(id), detail }
+            Outcome::Sent { provider_id: Some(id), detail, via: None }
         }
         None => unexpected(reply),
     }
@@ -793,9 +795,11 @@ fn clickatell_outcome(reply: &HttpReply) -> Outcome {
     };
     let id = scalar(first.get("apiMessageId")).filter(|id| !id.is_empty());
     match (first.get("accepted").and_then(Value::as_bool), id) {
-        (Some(true), Some(id)) => {
-            Outcome::Sent { provider_id: Some(id.clone()), detail: format!("clickatell accepted, apiMessageId {id}") }
-        }
+        (Some(true), Some(id)) => Outcome::Sent {
+            provider_id: Some(id.clone()),
+            detail: format!("clickatell accepted, apiMessageId {id}"),
+            via: None,
+        },
         (Some(false), _) => Outcome::Failed { error: clickatell_reason(first) },
         _ => unexpected(reply),
     }
@@ -965,7 +969,7 @@ mod tests {
     }
 
     fn channel(settings: &SmsSettings) -> SmsChannel {
-        SmsChannel::new(settings, loopback_client(TIMEOUT), None).unwrap().unwrap()
+        SmsChannel::new(settings, loopback_client(TIMEOUT), None, keyring()).unwrap().unwrap()
     }
 
     fn form(request: &Recorded) -> BTreeMap<String, String> {
@@ -986,33 +990,14 @@ mod tests {
 
     const VONAGE_OK: &str = r#"{"message-count":"1","messages":[{"to":"447700900123","message-id":"0A0000000123ABCD1","status":"0","remaining-balance":"3.14","message-price":"0.03","network":"23410","client-ref":"tocsin-42"}]}"#;
 
-    // ---- references --------------------------------------------------------
-
-    #[test]
-    fn a_delivery_reference_round_trips() {
-        assert_eq!(delivery_reference(42), "tocsin-42");
-        for id in [0, 1, 42, i64::MAX] {
-            assert_eq!(parse_delivery_reference(&delivery_reference(id)), Some(id));
-        }
+    /// The keyring every test channel signs references with.
+    fn keyring() -> Keyring {
+        Keyring::new(b"sms test master key")
     }
 
-    #[test]
-    fn anything_but_our_exact_reference_spelling_is_not_a_delivery() {
-        for bad in [
-            "",
-            "tocsin-",
-            "tocsin-x",
-            "tocsin--1",
-            "tocsin-+1",
-            "tocsin-007",
-            "tocsin-1 ",
-            "Tocsin-1",
-            "42",
-            "tocsin-99999999999999999999",
-            "other-42",
-        ] {
-            assert_eq!(parse_delivery_reference(bad), None, "{bad:?}");
-        }
+    /// The reference the test channel gives delivery 42.
+    fn reference_42() -> String {
+        delivery_reference(&keyring(), 42)
     }
 
     // ---- Vonage ------------------------------------------------------------
@@ -1025,7 +1010,8 @@ mod tests {
             outcome,
             Outcome::Sent {
                 provider_id: Some("0A0000000123ABCD1".to_owned()),
-                detail: "vonage accepted, message-id 0A0000000123ABCD1".to_owned()
+                detail: "vonage accepted, message-id 0A0000000123ABCD1".to_owned(),
+                via: Some("vonage"),
             }
         );
         let request = one_request(&server).await;
@@ -1037,7 +1023,7 @@ mod tests {
             ("from", "Tocsin"),
             ("to", "447700900123"),
             ("text", "db-1 disk full"),
-            ("client-ref", "tocsin-42"),
+            ("client-ref", &reference_42()),
             ("callback", "https://tocsin.example.com/ack/"),
         ]
         .into_iter()
@@ -1116,7 +1102,8 @@ mod tests {
             outcome,
             Outcome::Sent {
                 provider_id: Some("A1".to_owned()),
-                detail: "vonage accepted 2 parts, first message-id A1".to_owned()
+                detail: "vonage accepted 2 parts, first message-id A1".to_owned(),
+                via: Some("vonage"),
             }
         );
     }
@@ -1151,7 +1138,8 @@ mod tests {
             outcome,
             Outcome::Sent {
                 provider_id: Some("SM0123456789abcdef0123456789abcdef".to_owned()),
-                detail: "twilio queued, sid SM0123456789abcdef0123456789abcdef".to_owned()
+                detail: "twilio queued, sid SM0123456789abcdef0123456789abcdef".to_owned(),
+                via: Some("twilio"),
             }
         );
         let request = one_request(&server).await;
@@ -1164,7 +1152,10 @@ mod tests {
         assert_eq!(fields["To"], "+447700900123");
         assert_eq!(fields["From"], "+15005550006");
         assert_eq!(fields["Body"], "db-1 disk full");
-        assert_eq!(fields["StatusCallback"], "https://tocsin.example.com/api/v1/receipts/twilio");
+        assert_eq!(
+            fields["StatusCallback"],
+            format!("https://tocsin.example.com/api/v1/receipts/twilio?ref={}", reference_42())
+        );
     }
 
     #[tokio::test]
@@ -1234,7 +1225,8 @@ mod tests {
             outcome,
             Outcome::Sent {
                 provider_id: Some("1d1a2b3c4d5e".to_owned()),
-                detail: "clickatell accepted, apiMessageId 1d1a2b3c4d5e".to_owned()
+                detail: "clickatell accepted, apiMessageId 1d1a2b3c4d5e".to_owned(),
+                via: Some("clickatell"),
             }
         );
         let request = one_request(&server).await;
@@ -1244,7 +1236,7 @@ mod tests {
         let payload: Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(
             payload,
-            json!({"content": "db-1 disk full", "to": ["447700900123"], "clientMessageId": "tocsin-42"})
+            json!({"content": "db-1 disk full", "to": ["447700900123"], "clientMessageId": reference_42()})
         );
     }
 
@@ -1294,14 +1286,21 @@ mod tests {
         let outcome = channel(&settings).send(&msg).await;
         assert_eq!(
             outcome,
-            Outcome::Sent { provider_id: Some("12345".to_owned()), detail: "HTTP 200, id 12345".to_owned() }
+            Outcome::Sent {
+                provider_id: Some("12345".to_owned()),
+                detail: "HTTP 200, id 12345".to_owned(),
+                via: Some("generic")
+            }
         );
         let request = one_request(&server).await;
         assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/send?token=hunter2-url"));
         assert_eq!(request.header("content-type"), Some(JSON));
         assert_eq!(request.header("x-api-key"), Some("hunter2-generic"));
         let payload: Value = serde_json::from_slice(&request.body).unwrap();
-        assert_eq!(payload, json!({"to": "+447700900123", "message": "disk \"full\"\n{to} \\ é", "ref": "tocsin-42"}));
+        assert_eq!(
+            payload,
+            json!({"to": "+447700900123", "message": "disk \"full\"\n{to} \\ é", "ref": reference_42()})
+        );
     }
 
     #[tokio::test]
@@ -1313,10 +1312,10 @@ mod tests {
         let mut msg = sms();
         msg.sms_text = "a&b=c 100%".to_owned();
         let outcome = channel(&settings).send(&msg).await;
-        assert_eq!(outcome, Outcome::Sent { provider_id: None, detail: "HTTP 202".to_owned() });
+        assert_eq!(outcome, Outcome::Sent { provider_id: None, detail: "HTTP 202".to_owned(), via: Some("generic") });
         let fields = form(&one_request(&server).await);
         let expected: BTreeMap<String, String> =
-            [("user", "ops"), ("number", "447700900123"), ("msg", "a&b=c 100%"), ("id", "tocsin-42")]
+            [("user", "ops"), ("number", "447700900123"), ("msg", "a&b=c 100%"), ("id", reference_42().as_str())]
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
@@ -1329,7 +1328,11 @@ mod tests {
         let outcome = channel(&settings(SmsProvider::Generic, &server.url(""))).send(&sms()).await;
         assert_eq!(
             outcome,
-            Outcome::Sent { provider_id: Some("abc-1".to_owned()), detail: "HTTP 201, id abc-1".to_owned() }
+            Outcome::Sent {
+                provider_id: Some("abc-1".to_owned()),
+                detail: "HTTP 201, id abc-1".to_owned(),
+                via: Some("generic")
+            }
         );
     }
 
@@ -1345,7 +1348,8 @@ mod tests {
 
         let server = FakeServer::start(Reply::Stall).await;
         let settings = settings(SmsProvider::Generic, &server.url(""));
-        let channel = SmsChannel::new(&settings, loopback_client(Duration::from_millis(300)), None).unwrap().unwrap();
+        let channel =
+            SmsChannel::new(&settings, loopback_client(Duration::from_millis(300)), None, keyring()).unwrap().unwrap();
         let outcome = channel.send(&sms()).await;
         let Outcome::Retry { error, .. } = &outcome else { panic!("{outcome:?}") };
         assert!(error.starts_with("generic: timed out"), "{error}");
@@ -1367,9 +1371,10 @@ mod tests {
     async fn the_email_gateway_mails_the_text_to_the_digits_at_the_domain() {
         let sink = SmtpSink::start(Script::default()).await;
         let settings = settings(SmsProvider::EmailGateway, "http://unused.example");
-        let channel = SmsChannel::new(&settings, loopback_client(TIMEOUT), Some(sink.channel())).unwrap().unwrap();
+        let channel =
+            SmsChannel::new(&settings, loopback_client(TIMEOUT), Some(sink.channel()), keyring()).unwrap().unwrap();
         let outcome = channel.send(&sms()).await;
-        let Outcome::Sent { provider_id, detail } = outcome else { panic!("{outcome:?}") };
+        let Outcome::Sent { provider_id, detail, .. } = outcome else { panic!("{outcome:?}") };
         assert!(provider_id.unwrap().starts_with("<tocsin-42."));
         assert!(detail.starts_with("SMTP 250"), "{detail}");
         let mail = &sink.wait_for_mails(1).await[0];
@@ -1383,7 +1388,8 @@ mod tests {
     async fn an_email_gateway_refusal_fails() {
         let sink = SmtpSink::start(Script { rcpt: Some("550 5.1.1 No such subscriber"), ..Script::default() }).await;
         let settings = settings(SmsProvider::EmailGateway, "http://unused.example");
-        let channel = SmsChannel::new(&settings, loopback_client(TIMEOUT), Some(sink.channel())).unwrap().unwrap();
+        let channel =
+            SmsChannel::new(&settings, loopback_client(TIMEOUT), Some(sink.channel()), keyring()).unwrap().unwrap();
         let outcome = channel.send(&sms()).await;
         let Outcome::Failed { error } = outcome else { panic!("{outcome:?}") };
         assert!(error.starts_with("email_gateway: SMTP permanent error (550)"), "{error}");
@@ -1403,7 +1409,8 @@ mod tests {
             outcome,
             Outcome::Sent {
                 provider_id: Some("SM9".to_owned()),
-                detail: "twilio queued, sid SM9 (fallback after vonage: HTTP 500: oops)".to_owned()
+                detail: "twilio queued, sid SM9 (fallback after vonage: HTTP 500: oops)".to_owned(),
+                via: Some("twilio"),
             }
         );
         assert_eq!(primary.requests().len(), 1);
@@ -1419,7 +1426,7 @@ mod tests {
         settings.fallback = Some(SmsProvider::Clickatell);
         settings.clickatell.base_url = backup.url("");
         let outcome = channel(&settings).send(&sms()).await;
-        let Outcome::Sent { provider_id, detail } = outcome else { panic!("{outcome:?}") };
+        let Outcome::Sent { provider_id, detail, .. } = outcome else { panic!("{outcome:?}") };
         assert_eq!(provider_id.as_deref(), Some("c1"));
         assert!(detail.contains("fallback after twilio: connection failed"), "{detail}");
     }
@@ -1486,7 +1493,7 @@ mod tests {
 
     #[test]
     fn no_provider_means_sms_is_not_configured() {
-        let channel = SmsChannel::new(&SmsSettings::default(), loopback_client(TIMEOUT), None).unwrap();
+        let channel = SmsChannel::new(&SmsSettings::default(), loopback_client(TIMEOUT), None, keyring()).unwrap();
         assert!(channel.is_none());
     }
 
@@ -1558,13 +1565,13 @@ mod tests {
         for (change, needle) in cases {
             let mut settings = settings(SmsProvider::Vonage, base);
             change(&mut settings);
-            let err = SmsChannel::new(&settings, loopback_client(TIMEOUT), None).unwrap_err();
+            let err = SmsChannel::new(&settings, loopback_client(TIMEOUT), None, keyring()).unwrap_err();
             assert!(err.contains(needle), "{needle}: {err}");
             assert!(!err.contains("hunter2"), "{err}");
         }
         let mut settings = settings(SmsProvider::EmailGateway, base);
         settings.email_gateway.domain.clear();
-        let err = SmsChannel::new(&settings, loopback_client(TIMEOUT), None).unwrap_err();
+        let err = SmsChannel::new(&settings, loopback_client(TIMEOUT), None, keyring()).unwrap_err();
         assert!(err.contains("TOCSIN_SMS__EMAIL_GATEWAY__DOMAIN"), "{err}");
     }
 
@@ -1572,7 +1579,7 @@ mod tests {
     fn a_numeric_sender_may_be_longer_than_eleven_characters() {
         let mut settings = settings(SmsProvider::Vonage, "https://api.example.com");
         settings.sender = "+447700900999".to_owned();
-        assert!(SmsChannel::new(&settings, loopback_client(TIMEOUT), None).unwrap().is_some());
+        assert!(SmsChannel::new(&settings, loopback_client(TIMEOUT), None, keyring()).unwrap().is_some());
     }
 
     #[test]
