@@ -646,3 +646,39 @@ pub fn load_contexts(
         })
         .collect())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_send_that_panics_becomes_a_retry_of_its_row() {
+        let outcome = guarded(async { panic!("boom in a channel") }).await;
+        match outcome {
+            Outcome::Retry { error, after: None } => assert!(error.contains("boom in a channel"), "{error}"),
+            other => panic!("{other:?}"),
+        }
+        let fine = guarded(async { Outcome::Failed { error: "no".into() } }).await;
+        assert_eq!(fine, Outcome::Failed { error: "no".into() });
+    }
+
+    #[test]
+    fn each_medium_holds_at_most_its_limit_in_memory() {
+        let mut held = InFlight::default();
+        let (webhook, email) = (Some(Medium::Webhook), Some(Medium::Email));
+        assert_eq!(held.admit(1, webhook, 2), Admission::Taken);
+        assert_eq!(held.admit(1, webhook, 2), Admission::AlreadyHeld);
+        assert_eq!(held.admit(2, webhook, 2), Admission::Taken);
+        assert_eq!(held.admit(3, webhook, 2), Admission::NoRoom);
+        // A full webhook lane leaves email its own room.
+        assert_eq!(held.admit(4, email, 2), Admission::Taken);
+        assert!(!held.room(2).iter().any(|(m, _)| *m == Medium::Webhook));
+        assert!(held.room(2).contains(&(Medium::Email, 1)));
+        // Letting go of a row of a full medium says so, so the claimer is woken.
+        assert!(held.release(1, 2));
+        assert!(!held.release(4, 2));
+        assert!(!held.release(99, 2));
+        assert_eq!(held.admit(3, webhook, 2), Admission::Taken);
+    }
+}

@@ -13,7 +13,7 @@ use crate::firing::webhook_contact;
 use crate::helpers::TestApp;
 use crate::sink::Sink;
 
-on_both_backends!(outcomes_are_written_only_under_the_lease);
+on_both_backends!(outcomes_are_written_only_under_the_lease, a_page_failing_after_its_acknowledge_is_not_tried_again);
 
 async fn outcomes_are_written_only_under_the_lease(app: TestApp) {
     let sink = Sink::start().await;
@@ -61,4 +61,23 @@ async fn outcomes_are_written_only_under_the_lease(app: TestApp) {
         assert_eq!(row.lease_token, None);
     }
     sink.set_stalled(false);
+}
+
+/// The race the hardening closed: the receiver holds its 500 until the
+/// acknowledge has committed; the retry that answer asks for must not happen.
+async fn a_page_failing_after_its_acknowledge_is_not_tried_again(app: TestApp) {
+    let sink = Sink::start().await;
+    sink.answer_with(&[500, 500, 500]);
+    sink.set_stalled(true);
+    webhook_contact(&app, &sink, json!({})).await;
+    let fired = app.post("/api/v1/contacts/hook/notify", json!({"message": "db down"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap();
+    sink.wait_for(1).await;
+    app.post(&format!("/api/v1/notifications/{id}/acknowledge"), json!({})).await.expect(200);
+    sink.set_stalled(false);
+    let n = crate::firing::wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "cancelled").await;
+    let error = n["deliveries"][0]["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("no longer open"), "{error}");
+    // Final: no retry can follow, so the count is settled.
+    assert_eq!(sink.received().len(), 1);
 }
