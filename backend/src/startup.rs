@@ -98,7 +98,7 @@ impl Application {
                 settings.auth.login_max_failures,
                 Duration::from_secs(settings.auth.login_lockout_seconds),
             )),
-            metrics: metrics::Metrics::new(&delivery_metrics),
+            metrics: http::server_metrics::Metrics::new(&delivery_metrics),
             fires: FireWriter::start(store_for_fires, dispatcher.clone()),
             dispatcher,
             settings: Arc::new(settings),

@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use super::message::{Outcome, OutgoingMessage};
 use super::retry::RetryPolicy;
 use super::send::Channels;
-use crate::domain::lifecycle::DeliveryKind;
+use crate::domain::lifecycle::{DeliveryKind, DeliveryStatus};
 use crate::domain::media::Medium;
 use crate::store::deliveries::{self, AttemptResult, DeliveryRow, OutcomeUpdate};
 use crate::store::schema::{events, notifications};
@@ -424,10 +424,10 @@ impl Ticket {
     fn update(self, dispatcher: &Dispatcher, medium: Option<Medium>, outcome: Outcome) -> OutcomeUpdate {
         let at = crate::store::now();
         let outcome_label = match &outcome {
-            Outcome::Delivered { .. } => "delivered",
-            Outcome::Sent { .. } => "sent",
+            Outcome::Delivered { .. } => DeliveryStatus::Delivered.as_str(),
+            Outcome::Sent { .. } => DeliveryStatus::Sent.as_str(),
             Outcome::Retry { .. } => "retry",
-            Outcome::Failed { .. } => "failed",
+            Outcome::Failed { .. } => DeliveryStatus::Failed.as_str(),
         };
         let metrics = &dispatcher.config().metrics;
         metrics
@@ -472,7 +472,15 @@ async fn run_recorder(dispatcher: Dispatcher, store: Store, mut outcomes: mpsc::
         let mut delay = Duration::from_millis(50);
         loop {
             let chunk = updates.clone();
-            match store.write(move |c| deliveries::record_outcomes(c, &chunk)).await {
+            let record = move |c: &mut crate::store::DbConnection| {
+                let recorded = deliveries::record_outcomes(c, &chunk)?;
+                // Receipts that beat these outcomes to the database apply now.
+                for id in recorded.sent {
+                    crate::store::receipts::apply_waiting(c, id)?;
+                }
+                Ok(())
+            };
+            match store.write(record).await {
                 Ok(_) => {
                     // Only now may a claim of these rows be sent again: before the
                     // outcome is on disk, a lapsed lease would look like work to redo.

@@ -9,7 +9,6 @@ pub mod intake;
 pub mod message;
 pub mod metrics;
 pub mod outbound;
-pub mod receipts;
 pub mod retention;
 pub mod retry;
 pub mod send;

@@ -1,5 +1,5 @@
-//! When to try again: exponential backoff with full jitter, capped, until the
-//! medium's maximum age.
+//! When to try again: exponential backoff with "equal jitter" (half the delay
+//! fixed, half random), capped, until the medium's maximum age.
 
 use std::time::Duration;
 

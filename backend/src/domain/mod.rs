@@ -13,6 +13,7 @@ pub mod media;
 pub mod names;
 pub mod phone;
 pub mod plan;
+pub mod receipts;
 pub mod redflash_import;
 pub mod render;
 pub mod slug;

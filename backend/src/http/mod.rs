@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod operators;
 pub mod receipts;
+pub mod server_metrics;
 pub mod session;
 pub mod state;
 pub mod webapp;

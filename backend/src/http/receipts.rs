@@ -23,8 +23,8 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use tocsin_types::ErrorBody;
 
-use crate::delivery::receipts::{self, Receipt, ReceiptMatch, ReceiptTarget};
 use crate::domain::lifecycle::{CallbackKind, CallbackOutcome};
+use crate::domain::receipts::{self, Receipt, ReceiptMatch, ReceiptTarget};
 use crate::store::receipts::{self as stored, Applied};
 
 use super::error::{ApiError, ErrorKind};

@@ -11,7 +11,7 @@ use crate::settings::Settings;
 use crate::store::Store;
 
 use super::callback_limit::CallbackLimiter;
-use super::metrics::Metrics;
+use super::server_metrics::Metrics;
 
 pub struct AppState {
     pub store: Store,

@@ -403,33 +403,47 @@ pub struct OutcomeUpdate {
     pub result: AttemptResult,
 }
 
+/// What [`record_outcomes`] wrote.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Outcomes written (the others had lost their lease).
+    pub written: usize,
+    /// Deliveries that became `sent`: receipts that came early may now apply
+    /// (`receipts::apply_waiting`).
+    pub sent: Vec<i64>,
+}
+
 /// Writes outcomes, each only if the row is still leased to the same token (a
 /// dispatcher whose lease expired must not overwrite whoever took the row over).
-/// Returns how many were written. The caller runs this in one transaction for a
-/// batch, so many outcomes share a commit.
-pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Result<usize, StoreError> {
+/// The caller runs this in one transaction for a batch, so many outcomes share
+/// a commit.
+pub fn record_outcomes(conn: &mut DbConnection, updates: &[OutcomeUpdate]) -> Result<Recorded, StoreError> {
     // The common outcome (delivered, nothing more to keep) goes in one statement
     // per token and chunk: on PostgreSQL a statement per row is a round trip per
     // row, and the longer outcomes wait, the more a crash sends twice.
     let (plain, mut others): (Vec<&OutcomeUpdate>, Vec<&OutcomeUpdate>) =
         updates.iter().partition(|u| matches!(u.result, AttemptResult::Delivered { provider_id: None, .. }));
-    let mut written = 0;
+    let mut recorded = Recorded::default();
     let mut by_token: std::collections::BTreeMap<&str, Vec<(i64, NaiveDateTime)>> = Default::default();
     for u in plain {
         by_token.entry(u.lease_token.as_str()).or_default().push((u.delivery_id, u.at));
     }
     for (token, rows) in by_token {
         for chunk in rows.chunks(DELIVERED_CHUNK) {
-            written += record_delivered(conn, token, chunk)?;
+            recorded.written += record_delivered(conn, token, chunk)?;
         }
     }
     // Retries lock their notification rows, in id order so that two
     // instances' recorders cannot wait on each other.
     others.sort_by_key(|u| (u.notification_id, u.delivery_id));
     for u in others {
-        written += record_one(conn, u)?;
+        let n = record_one(conn, u)?;
+        if n == 1 && matches!(u.result, AttemptResult::Sent { .. }) {
+            recorded.sent.push(u.delivery_id);
+        }
+        recorded.written += n;
     }
-    Ok(written)
+    Ok(recorded)
 }
 
 fn record_one(conn: &mut DbConnection, u: &OutcomeUpdate) -> Result<usize, StoreError> {
@@ -449,21 +463,15 @@ fn record_one(conn: &mut DbConnection, u: &OutcomeUpdate) -> Result<usize, Store
                 no_lease,
             ))
             .execute(conn)?,
-        AttemptResult::Sent { provider_id, via, .. } => {
-            let n = diesel::update(target)
-                .set((
-                    deliveries::status.eq(DeliveryStatus::Sent.as_str()),
-                    deliveries::sent_at.eq(Some(u.at)),
-                    deliveries::provider_message_id.eq(provider_id),
-                    deliveries::provider.eq(via),
-                    no_lease,
-                ))
-                .execute(conn)?;
-            if n == 1 {
-                super::receipts::apply_waiting(conn, u.delivery_id)?;
-            }
-            n
-        }
+        AttemptResult::Sent { provider_id, via, .. } => diesel::update(target)
+            .set((
+                deliveries::status.eq(DeliveryStatus::Sent.as_str()),
+                deliveries::sent_at.eq(Some(u.at)),
+                deliveries::provider_message_id.eq(provider_id),
+                deliveries::provider.eq(via),
+                no_lease,
+            ))
+            .execute(conn)?,
         AttemptResult::Retry { due_at, error } => {
             if u.kind == DeliveryKind::Page && !takes_pages(conn, u.notification_id)? {
                 // Acknowledged or resolved while this try was in flight: no

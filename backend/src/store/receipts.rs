@@ -14,11 +14,11 @@ use diesel::prelude::*;
 use super::deliveries::{self, DeliveryRow};
 use super::schema::{deliveries as d, provider_callbacks as pc};
 use super::{now, timeline, DbConnection, StoreError};
-use crate::delivery::receipts::{Receipt, ReceiptTarget};
 use crate::domain::lifecycle::{
     receipt_effect, CallbackKind, CallbackOutcome, DeliveryStatus, ReceiptEffect, ReceiptStatus,
 };
 use crate::domain::media::Medium;
+use crate::domain::receipts::{Receipt, ReceiptTarget};
 
 /// What [`apply`] did with a receipt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +43,8 @@ pub fn keep(
     receipt: Option<&Receipt>,
 ) -> Result<(), StoreError> {
     let provider_ref = receipt.and_then(|r| match r.matches {
-        crate::delivery::receipts::ReceiptMatch::ProviderId(ref id) => Some(id.clone()),
-        crate::delivery::receipts::ReceiptMatch::Reference(_) => None,
+        crate::domain::receipts::ReceiptMatch::ProviderId(ref id) => Some(id.clone()),
+        crate::domain::receipts::ReceiptMatch::Reference(_) => None,
     });
     diesel::insert_into(pc::table)
         .values((

@@ -47,12 +47,12 @@ async fn outcomes_are_written_only_under_the_lease(app: TestApp) {
     };
 
     let strangers = vec![delivered(ids[0], "someone-else", at(5)), delivered(ids[1], "someone-else", at(5))];
-    assert_eq!(store.write(move |c| deliveries::record_outcomes(c, &strangers)).await.unwrap(), 0);
+    assert_eq!(store.write(move |c| deliveries::record_outcomes(c, &strangers)).await.unwrap().written, 0);
     let ours = vec![delivered(ids[0], &token, at(10)), delivered(ids[1], &token, at(20))];
-    assert_eq!(store.write(move |c| deliveries::record_outcomes(c, &ours)).await.unwrap(), 2);
+    assert_eq!(store.write(move |c| deliveries::record_outcomes(c, &ours)).await.unwrap().written, 2);
     // A second write of the same outcomes finds the rows no longer sending.
     let again = vec![delivered(ids[0], &token, at(30))];
-    assert_eq!(store.write(move |c| deliveries::record_outcomes(c, &again)).await.unwrap(), 0);
+    assert_eq!(store.write(move |c| deliveries::record_outcomes(c, &again)).await.unwrap().written, 0);
 
     for (id, ms) in [(ids[0], 10), (ids[1], 20)] {
         let row = store.read(move |c| deliveries::get(c, id)).await.unwrap();

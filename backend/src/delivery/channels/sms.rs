@@ -2,13 +2,19 @@
 //!
 //! A gateway accepting a message is [`Outcome::Sent`] with the provider's
 //! message id; the provider's delivery receipt moves it on later (see
-//! `delivery::receipts`). Rejections that will not change on a retry (invalid
+//! `domain::receipts`). Rejections that will not change on a retry (invalid
 //! number, bad credentials, 4xx) fail; throttling, 5xx and timeouts are
 //! retried, first on the fallback provider within the same attempt.
 //!
-//! Provider base URLs are configuration, and requests go through the same
-//! SSRF-guarded [`OutboundClient`] as webhooks: the public providers pass the
-//! guard, and tests point the base URLs at loopback fakes.
+//! Provider base URLs are configuration, not user input, so provider calls go
+//! through an [`OutboundClient`] whose policy allows every network
+//! (`startup.rs`): a gateway may live on an internal network, and tests point
+//! the base URLs at loopback fakes. The SSRF guard is for user-supplied URLs.
+//!
+//! Each message carries Tocsin's signed reference (`lifecycle::delivery_reference`),
+//! and its accepted outcome names the provider that took it: only that
+//! provider's receipts, for that reference or the provider's own id, may move
+//! the delivery on.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -654,7 +660,7 @@ impl Gateway {
                     .ok()
                     .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
                     .ok_or("sms.generic.url is not an http(s) URL")?;
-                // The outbound client (and its SSRF guard) only POSTs.
+                // The outbound client only POSTs.
                 if !generic.method.trim().eq_ignore_ascii_case("POST") {
                     return Err(format!("sms.generic.method {:?} is not supported; use POST", generic.method));
                 }
