@@ -81,3 +81,73 @@ async fn a_page_failing_after_its_acknowledge_is_not_tried_again(app: TestApp) {
     // Final: no retry can follow, so the count is settled.
     assert_eq!(sink.received().len(), 1);
 }
+
+/// A row leased to this instance that it does not hold in memory (a hand-over
+/// lost between commit and send) must not be renewed for ever: its lease runs
+/// out and it is claimed and sent.
+async fn a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(backend: crate::helpers::Backend) {
+    use tocsin_server::store::deliveries::NewDelivery;
+    let (db, url) = crate::helpers::TestDb::create(backend).await;
+    let mut settings = crate::helpers::test_settings(&url);
+    settings.delivery.lease_ms = 600;
+    let app = crate::helpers::spawn_with(backend, db, settings).await;
+    let sink = Sink::start().await;
+    sink.set_stalled(true);
+    webhook_contact(&app, &sink, json!({})).await;
+    let fired = app.post("/api/v1/contacts/hook/notify", json!({"message": "first"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap().to_owned();
+    sink.wait_for(1).await;
+    let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
+    let first = n["deliveries"][0]["id"].as_i64().unwrap();
+
+    let options =
+        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
+    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    let orphan = store
+        .write(move |c| {
+            let row = deliveries::get(c, first)?;
+            let now = tocsin_server::store::now();
+            let orphan = NewDelivery {
+                notification_id: row.notification_id,
+                contact_id: row.contact_id,
+                destination_id: row.destination_id,
+                medium: row.medium.clone(),
+                address: row.address.clone(),
+                path: row.path.clone(),
+                payload: row.payload.clone(),
+                status: DeliveryStatus::Sending,
+                attempts: 1,
+                due_at: now,
+                expires_at: now + chrono::Duration::days(1),
+                lease_until: Some(now + chrono::Duration::milliseconds(600)),
+                lease_token: row.lease_token.clone(),
+                replay_of: None,
+                queued_at: now,
+                sending_at: Some(now),
+                kind: row.kind,
+            };
+            Ok(deliveries::insert_many(c, &[orphan])?[0].id)
+        })
+        .await
+        .unwrap();
+    sink.set_stalled(false);
+    let n = crate::firing::wait_for_notification(&app, &id, |n| {
+        n["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    let row = n["deliveries"].as_array().unwrap().iter().find(|d| d["id"] == orphan).cloned().unwrap();
+    assert_eq!(row["attempts"], 2, "claimed again once its lease ran out: {row:#}");
+}
+
+mod unheld {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(crate::helpers::Backend::Sqlite)
+            .await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(crate::helpers::Backend::Postgres)
+            .await
+    }
+}
