@@ -538,14 +538,16 @@ async fn run_claimer(dispatcher: Dispatcher, store: Store) {
                 })
                 .await
         };
-        let full = match claimed {
+        // After a failure, or with no room, wait for a wake-up or the poll:
+        // looking again at once would only fail (or find no room) again.
+        let (full, hold_off) = match claimed {
             Ok((claimed, jobs)) => {
                 dispatcher.hand_over(jobs);
-                i64::try_from(claimed).unwrap_or(i64::MAX) >= limit
+                (limit > 0 && i64::try_from(claimed).unwrap_or(i64::MAX) >= limit, limit <= 0)
             }
             Err(e) => {
                 tracing::error!(error = %e, "claiming due deliveries failed");
-                false
+                (false, true)
             }
         };
         drop(claiming);
@@ -553,7 +555,7 @@ async fn run_claimer(dispatcher: Dispatcher, store: Store) {
             continue;
         }
         let poll = dispatcher.config().poll_interval;
-        let next = store.read(deliveries::next_due).await.ok().flatten();
+        let next = if hold_off { None } else { store.read(deliveries::next_due).await.ok().flatten() };
         let wait = next
             .map(|due| (due - crate::store::now()).to_std().unwrap_or(Duration::ZERO).min(poll))
             .unwrap_or(poll)

@@ -151,3 +151,63 @@ mod unheld {
             .await
     }
 }
+
+/// A claim whose rows cannot be loaded for sending (here a notification row
+/// SQLite lets hold a time that is not one; PostgreSQL refuses such a row, so
+/// this runs on SQLite only) gives them back instead of holding them leased.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_cannot_be_loaded_gives_its_rows_back() {
+    use diesel::prelude::*;
+    let backend = crate::helpers::Backend::Sqlite;
+    let (db, url) = crate::helpers::TestDb::create(backend).await;
+    let mut settings = crate::helpers::test_settings(&url);
+    // Without the give-back the row would stay leased well past the test.
+    settings.delivery.lease_ms = 600_000;
+    let app = crate::helpers::spawn_with(backend, db, settings).await;
+    let options =
+        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
+    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    store
+        .write(|c| {
+            diesel::sql_query(
+                "INSERT INTO notifications (id, public_id, target_kind, target_slug, severity, raised_by, created_at) \
+                 VALUES (900, 'broken', 'contact', 'x', 'info', 'test', 'not a time')",
+            )
+            .execute(c)?;
+            diesel::sql_query(
+                "INSERT INTO deliveries (id, notification_id, medium, address, status, attempts, due_at, expires_at, \
+                 queued_at) VALUES (900, 900, 'webhook', 'http://127.0.0.1:9/', 'queued', 0, \
+                 '2000-01-01 00:00:00', '2999-01-01 00:00:00', '2000-01-01 00:00:00')",
+            )
+            .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let row: (String, i32, Option<String>) = store
+            .read(|c| {
+                Ok(diesel::sql_query("SELECT status, attempts, lease_token FROM deliveries WHERE id = 900")
+                    .get_result::<Claimed>(c)
+                    .map(|r| (r.status, r.attempts, r.lease_token))?)
+            })
+            .await
+            .unwrap();
+        if row.1 >= 1 && row.0 == "queued" && row.2.is_none() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the claimed row was never given back: {row:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    lease_token: Option<String>,
+}
