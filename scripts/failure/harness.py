@@ -8,6 +8,7 @@ with its own sinks on loopback, and prints one line of figures (and a JSON line)
   webhook-500  the webhook receiver answers 500 to half of the requests
   pg-restart   PostgreSQL (a private cluster made with initdb) restarts under load
   receipts     delivery receipts replayed shuffled, with duplicates
+  backlog      a large backlog behind a receiver that answers after 2 s: peak memory
 
 lost = accepted − delivered must be 0; duplicates are counted at the sinks
 (at-least-once delivery: bounded by what was in flight at a kill).
@@ -336,12 +337,15 @@ def receipts(args, workdir):
     server.directory(n, lambda i: {"medium": "sms", "settings": {"phone": f"+1650253{i:04d}"}})
     fired = server.must("POST", "/api/v1/events/outage/fire", {"args": {"title": "sms", "marker": "1"}})
     deliveries = server.wait_all(fired["notification_id"], {"sent"}, args.timeout)
+    # The signed reference each message carried, as the gateway saw it: tocsin-<id>-<tag>.
+    references = {int(ref.split("-")[1]): ref for ref in gateway.delivered() if ref.startswith("tocsin-")}
     rng = random.Random(args.seed)
     expected, replay = {}, []
     for d in deliveries:
         final = rng.choice(["delivered", "delivered", "expired"])
         expected[d["id"]] = final
-        replay += [f"client-ref=tocsin-{d['id']}&status={s}&err-code=0" for s in ("accepted", "buffered", final)]
+        ref = references[d["id"]]
+        replay += [f"client-ref={ref}&status={s}&err-code=0" for s in ("accepted", "buffered", final)]
     replay += rng.sample(replay, len(replay) // 5)
     rng.shuffle(replay)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -353,8 +357,48 @@ def receipts(args, workdir):
                                "final_as_expected": len(expected) - wrong, "regressions": wrong})
 
 
+def memory_kb(pid, field):
+    """VmRSS (now) or VmHWM (peak) of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def backlog(args, workdir):
+    sink = WebhookSink(free_port())
+    sink.delay = args.receiver_delay
+    env = {"TOCSIN_DELIVERY__QUEUE_PER_MEDIUM": str(args.queue_per_medium),
+           # Long enough that no lease lapses while the backlog waits.
+           "TOCSIN_DELIVERY__LEASE_MS": "30000"}
+    server = Server(new_database(args, workdir), env, workdir)
+    server.start()
+    fan_out = 1000
+    server.directory(fan_out, lambda i: {"medium": "webhook", "settings": {"url": f"{sink.url}/hook"}})
+    fires = max(1, args.backlog // fan_out)
+    started = time.monotonic()
+    peak_rss = 0
+    for k in range(fires):
+        server.must("POST", "/api/v1/events/outage/fire", {"args": {"title": "backlog", "marker": str(k)}})
+        peak_rss = max(peak_rss, memory_kb(server.process.pid, "VmRSS"))
+    accepted_in = time.monotonic() - started
+    # Let the dispatcher work through the head of the backlog for a while.
+    until = time.monotonic() + args.backlog_seconds
+    while time.monotonic() < until:
+        peak_rss = max(peak_rss, memory_kb(server.process.pid, "VmRSS"))
+        time.sleep(0.5)
+    hwm = memory_kb(server.process.pid, "VmHWM")
+    received = sink.requests
+    server.stop()
+    return report("backlog", {"deliveries": fires * fan_out, "receiver_delay_s": args.receiver_delay,
+                              "queue_per_medium": args.queue_per_medium, "accepted_in_s": round(accepted_in, 1),
+                              "watched_s": args.backlog_seconds, "requests_received": received,
+                              "peak_rss_mb": round(max(hwm, peak_rss) / 1024, 1)})
+
+
 SCENARIOS = {"kill9": kill9, "smtp-down": smtp_down, "webhook-500": webhook_500, "pg-restart": pg_restart,
-             "receipts": receipts}
+             "receipts": receipts, "backlog": backlog}
 
 
 def main():
@@ -372,6 +416,11 @@ def main():
     parser.add_argument("--load-seconds", type=float, default=20)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=300, help="longest wait for deliveries to be final")
+    parser.add_argument("--backlog", type=int, default=100_000, help="deliveries waiting in the backlog scenario")
+    parser.add_argument("--backlog-seconds", type=float, default=60, help="how long the backlog is watched")
+    parser.add_argument("--receiver-delay", type=float, default=2.0, help="seconds the slow receiver takes")
+    parser.add_argument("--queue-per-medium", type=int, default=4096,
+                        help="delivery.queue_per_medium of the backlog scenario's server")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     unknown = [s for s in args.scenarios if s not in SCENARIOS]

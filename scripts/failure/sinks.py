@@ -48,6 +48,8 @@ class WebhookSink(_Arrivals):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.fail_ratio = 0.0
+        # Seconds every answer waits (a slow receiver); 0 answers at once.
+        self.delay = 0.0
         self.requests = 0
         self.refused = 0
         self._loop = _Loop()
@@ -68,6 +70,8 @@ class WebhookSink(_Arrivals):
                         headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length", "0") or 0)
                 body = await reader.readexactly(length) if length else b""
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 status, answer = self._answer(lines[0], headers, body)
                 writer.write(
                     b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
