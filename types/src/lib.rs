@@ -2,6 +2,9 @@
 //! response, shared by the server, the web app and the clients. No I/O and no
 //! database types here, so the crate also builds for `wasm32-unknown-unknown`.
 
+// The OpenAPI examples are large `json!` literals.
+#![recursion_limit = "256"]
+
 mod access;
 mod audit;
 mod contacts;

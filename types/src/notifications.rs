@@ -123,7 +123,19 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// The failed delivery this one replays.
     pub replay_of: Option<i64>,
+    /// `page` (escalates; acknowledge and resolve stop it) or `notice` (sent
+    /// whatever the notification's state).
+    #[serde(default = "page")]
+    pub kind: String,
+    /// The provider that took the message (an SMS gateway), once one did: only
+    /// its receipts move the delivery on.
+    #[serde(default)]
+    pub provider: Option<String>,
     pub timeline: Vec<TimelineEntry>,
+}
+
+fn page() -> String {
+    "page".to_owned()
 }
 
 /// One firing, with who it reached.
@@ -139,6 +151,7 @@ pub struct Delivery {
         "id": 1, "contact": "me", "destination_id": 1, "medium": "inbox", "address": "admin",
         "path": "event disk-full → contact me → inbox admin", "status": "delivered", "attempts": 1,
         "due_at": "2026-11-23T08:00:00Z", "provider_message_id": null, "last_error": null, "replay_of": null,
+        "kind": "page", "provider": null,
         "timeline": [
             {"at": "2026-11-23T08:00:00Z", "kind": "queued", "detail": ""},
             {"at": "2026-11-23T08:00:00Z", "kind": "delivered", "detail": ""}

@@ -246,6 +246,8 @@ fn delivery_dto(d: DeliveryRow, contact: Option<String>, extra: Vec<TimelineEntr
         provider_message_id: d.provider_message_id,
         last_error: d.last_error,
         replay_of: d.replay_of,
+        kind: d.kind.as_str().to_owned(),
+        provider: d.provider,
         timeline,
     }
 }
