@@ -11,6 +11,7 @@ pub mod media;
 pub mod names;
 pub mod phone;
 pub mod plan;
+pub mod redact;
 pub mod redflash_import;
 pub mod render;
 pub mod slug;
