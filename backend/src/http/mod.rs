@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod operators;
 pub mod receipts;
+pub mod redaction;
 pub mod session;
 pub mod state;
 pub mod webapp;

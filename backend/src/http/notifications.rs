@@ -21,7 +21,7 @@ use super::state::AppState;
 )]
 #[get("/notifications")]
 pub async fn list_notifications(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     query: Query<NotificationQuery>,
 ) -> Result<Json<Page<Notification>>, ApiError> {
@@ -31,7 +31,7 @@ pub async fn list_notifications(
             return Err(ValidationError::new("state", "must be open, acknowledged or resolved").into());
         }
     }
-    Ok(Json(state.store.read(move |c| notifications::list(c, &query)).await?))
+    Ok(Json(auth.shown(state.store.read(move |c| notifications::list(c, &query)).await?)))
 }
 
 /// Get a notification.
@@ -48,12 +48,13 @@ pub async fn list_notifications(
 )]
 #[get("/notifications/{id}")]
 pub async fn get_notification(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
     let id = id.into_inner().to_ascii_lowercase();
-    Ok(Json(state.store.read(move |c| notifications::get(c, &id).and_then(|n| notifications::load(c, n))).await?))
+    let n = state.store.read(move |c| notifications::get(c, &id).and_then(|n| notifications::load(c, n))).await?;
+    Ok(Json(auth.shown(n)))
 }
 
 /// Acknowledge a notification.
@@ -74,7 +75,7 @@ pub async fn acknowledge_notification(
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
-    transition(&state, id.into_inner(), "acknowledged", auth.actor()).await.map(Json)
+    Ok(Json(auth.shown(transition(&state, id.into_inner(), "acknowledged", auth.actor()).await?)))
 }
 
 /// Resolve a notification.
@@ -94,7 +95,7 @@ pub async fn resolve_notification(
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
-    transition(&state, id.into_inner(), "resolved", auth.actor()).await.map(Json)
+    Ok(Json(auth.shown(transition(&state, id.into_inner(), "resolved", auth.actor()).await?)))
 }
 
 async fn transition(state: &AppState, id: String, to: &'static str, actor: String) -> Result<Notification, ApiError> {

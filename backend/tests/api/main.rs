@@ -23,6 +23,7 @@ mod keys;
 mod operators;
 mod outcomes;
 mod redflash;
+mod secrets;
 mod sink;
 mod sms;
 mod smtp;
