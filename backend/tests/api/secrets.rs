@@ -13,6 +13,7 @@ use crate::sink::Sink;
 on_both_backends!(
     destinations_and_dry_runs_show_secret_urls_only_to_those_who_may_edit_them,
     deliveries_timelines_and_skips_show_a_slack_url_redacted,
+    a_test_message_does_not_quote_the_destination_url,
 );
 
 const SLACK: &str = "https://hooks.slack.com/services/T0001/B0001/XXXXsecretXXXX";
@@ -146,4 +147,25 @@ async fn deliveries_timelines_and_skips_show_a_slack_url_redacted(app: TestApp) 
         .expect(200);
     assert_eq!(acknowledged["deliveries"][0]["address"], shown);
     assert_no_secret(&acknowledged, &secrets, "a send key");
+}
+
+async fn a_test_message_does_not_quote_the_destination_url(app: TestApp) {
+    let sink = Sink::start().await;
+    let url = format!("{}/services/T0001/B0001/XXXXsecretXXXX", sink.url);
+    app.create_contact("ana").await;
+    let d = app
+        .post("/api/v1/contacts/ana/destinations", json!({"medium": "slack", "settings": {"url": url}}))
+        .await
+        .expect(201);
+    let id = d["id"].as_i64().unwrap();
+    let sent = app.post(&format!("/api/v1/destinations/{id}/test"), json!({})).await.expect(201);
+    let n = wait_for_notification(&app, sent["notification_id"].as_str().unwrap(), |n| {
+        n["deliveries"][0]["status"] == "delivered"
+    })
+    .await;
+    assert_eq!(n["body"], format!("Tocsin test message for ana (slack destination {id}), sent by operator:admin."));
+    assert_eq!(n["sms_text"], n["body"]);
+    let received = sink.wait_for(1).await;
+    assert!(received[0].body.contains("Tocsin test message for ana"), "{}", received[0].body);
+    assert!(!received[0].body.contains("XXXXsecretXXXX"), "{}", received[0].body);
 }
