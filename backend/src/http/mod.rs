@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod operators;
 pub mod receipts;
 pub mod redaction;
+pub mod security_headers;
 pub mod session;
 pub mod state;
 pub mod webapp;

@@ -16,6 +16,7 @@ mod email;
 mod events;
 mod firing;
 mod groups;
+mod headers;
 mod import;
 mod input;
 mod instances;
