@@ -106,9 +106,19 @@ const browser = await chromium.launch({
   ],
 });
 
+// Every Content-Security-Policy violation any page reports: the app and the
+// API documentation must run under the server's policies without one.
+const cspViolations = [];
+
 async function newPage(viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await context.exposeBinding('reportCspViolation', ({ page }, v) => cspViolations.push({ page: page.url(), ...v }));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.reportCspViolation({ directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber }),
+    );
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('pageerror', (e) => console.error(`  page error: ${e.message}`));
@@ -356,6 +366,19 @@ try {
     await until('vera to be a viewer', async () => (await api('GET', '/api/v1/operators/vera')).role === 'viewer');
   });
 
+  await scenario('the API documentation renders under its own policy', page, async () => {
+    const res = await page.goto(base + '/api/docs/');
+    const policy = res.headers()['content-security-policy'] ?? '';
+    if (!policy.includes("frame-ancestors 'none'")) throw new Error(`docs policy: ${policy}`);
+    await page.getByRole('heading', { name: /Tocsin/ }).first().waitFor();
+    await page.getByRole('button', { name: /create_contact|\/api\/v1\/contacts/ }).first().waitFor();
+    const app = await fetch(base + '/');
+    const appPolicy = app.headers.get('content-security-policy') ?? '';
+    if (!appPolicy.includes("script-src 'self' 'wasm-unsafe-eval'")) throw new Error(`app policy: ${appPolicy}`);
+    await page.goto(base + '/');
+    await page.getByRole('heading', { name: 'Live feed' }).waitFor();
+  });
+
   const viewerPage = await newPage({ width: 390, height: 844 });
   await scenario('a viewer cannot see the fire button (phone-sized)', viewerPage, async () => {
     await logIn(viewerPage, 'vera', 'vera-password-long');
@@ -376,6 +399,10 @@ try {
     await viewerPage.getByRole('list', { name: 'Contacts' }).getByText('Ana Lima (ana)').waitFor();
     if (await viewerPage.getByRole('button', { name: /^(Enable|Disable|Send a test to) webhook/ }).count()) throw new Error('a viewer can switch or test channels');
     if (await viewerPage.getByRole('button', { name: 'Create contact' }).count()) throw new Error('a viewer can create contacts');
+  });
+
+  await scenario('no page reported a Content-Security-Policy violation', page, async () => {
+    if (cspViolations.length) throw new Error(`CSP violations: ${JSON.stringify(cspViolations, null, 2)}`);
   });
 } catch {
   failed = true;

@@ -26,6 +26,7 @@ use crate::domain::login_throttle::LoginThrottle;
 use crate::domain::media::Medium;
 use crate::domain::tokens::TokenKeys;
 use crate::http::callback_limit::CallbackLimiter;
+use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::{self, auth, extract, metrics, state::AppState};
 use crate::settings::Settings;
 use crate::store::{self, instance, operators, DatabaseUrl, PoolOptions, Store, StoreError};
@@ -106,10 +107,12 @@ impl Application {
         let shared_state = state.clone();
         let openapi = http::openapi::document();
         let body_limit = state.settings.http.max_body_bytes;
+        let security_headers = web::Data::new(SecurityHeaders::for_settings(&state.settings));
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
                 .app_data(state.clone())
+                .app_data(security_headers.clone())
                 .app_data(extract::json_config(body_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
@@ -120,6 +123,7 @@ impl Application {
                 .default_service(web::to(http::fallback))
                 .wrap(from_fn(auth::authenticate_request))
                 .wrap(from_fn(metrics::track))
+                .wrap(from_fn(security_headers::set))
         })
         .listen(listener)?
         .shutdown_timeout(10)

@@ -76,9 +76,13 @@ pub struct Destination {
     pub medium: String,
     pub label: String,
     /// Settings of the medium; secrets are never returned (`secret_set` says whether one is stored).
+    /// A secret `url` is redacted like `address`.
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
-    /// Where messages go: the phone number, email address, URL or account.
+    /// Where messages go: the phone number, email address, URL or account. A
+    /// secret URL (Slack, Teams, or any with credentials or a query string) is
+    /// shown as `https://hooks.slack.com/…/****` to callers who may not edit
+    /// destinations.
     pub address: String,
     pub enabled: bool,
     /// For SMS: whether the number is in a known range (it is always at least possible).

@@ -81,6 +81,7 @@ pub struct PlannedRecipient {
     pub contact: String,
     pub destination_id: i64,
     pub medium: String,
+    /// A secret URL is redacted as in `Destination.address`, here and in `path`.
     pub address: String,
     pub path: String,
 }
@@ -113,6 +114,8 @@ pub struct Delivery {
     pub contact: Option<String>,
     pub destination_id: Option<i64>,
     pub medium: String,
+    /// A secret URL is redacted as in `Destination.address`, here, in `path`
+    /// and in the timeline.
     pub address: String,
     pub path: String,
     /// `queued`, `sending`, `sent`, `delivered`, `failed`, `expired`, `cancelled`.

@@ -698,8 +698,13 @@ pub async fn test_destination(
         .write(move |conn| {
             let (dest, contact_slug) = crate::store::destinations::get(conn, destination_id)?;
             let at = now();
-            let text =
-                format!("Tocsin test message for {contact_slug} ({} {}), sent by {actor}.", dest.medium, dest.address);
+            // The body is shown to every reader of the notification and sent
+            // over the channel itself: it names the destination by id, never
+            // by its address, which may be a secret (a Slack or Teams URL).
+            let text = format!(
+                "Tocsin test message for {contact_slug} ({} destination {}), sent by {actor}.",
+                dest.medium, dest.id
+            );
             let row = notifications::insert(
                 conn,
                 &NewNotification {

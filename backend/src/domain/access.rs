@@ -48,6 +48,14 @@ impl Caller {
         }
     }
 
+    /// Whether this caller sees secret addresses (Slack/Teams webhook URLs,
+    /// URLs with credentials or a query, see [`super::redact`]) in full: those
+    /// who may edit destinations do; viewers and `read`/`send`-only keys get
+    /// them redacted.
+    pub fn sees_secrets(&self) -> bool {
+        self.allows(Permission::DirectoryWrite)
+    }
+
     /// How the audit log names this caller: `operator:<username>` or `key:<prefix>`.
     pub fn actor(&self) -> String {
         match self {
@@ -91,6 +99,16 @@ mod tests {
         assert_eq!(all.map(|p| key(&[Scope::Send]).allows(p)), [false, true, false, false, false]);
         assert_eq!(all.map(|p| key(&[Scope::Admin]).allows(p)), [true, true, true, true, false]);
         assert_eq!(all.map(|p| key(&[Scope::Read, Scope::Send]).allows(p)), [true, true, false, false, false]);
+    }
+
+    #[test]
+    fn only_those_who_may_edit_destinations_see_secrets() {
+        assert!(!operator(Role::Viewer).sees_secrets());
+        assert!(operator(Role::Operator).sees_secrets());
+        assert!(operator(Role::Admin).sees_secrets());
+        assert!(!key(&[Scope::Read]).sees_secrets());
+        assert!(!key(&[Scope::Read, Scope::Send]).sees_secrets());
+        assert!(key(&[Scope::Admin]).sees_secrets());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod names;
 pub mod phone;
 pub mod plan;
 pub mod receipts;
+pub mod redact;
 pub mod redflash_import;
 pub mod render;
 pub mod slug;

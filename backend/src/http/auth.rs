@@ -19,6 +19,7 @@ use crate::domain::tokens::TokenError;
 use crate::store::{self, api_keys, operators};
 
 use super::error::ApiError;
+use super::redaction::Redact;
 use super::state::AppState;
 
 /// A permission a route requires, as a type.
@@ -68,6 +69,15 @@ impl<P> Authorized<P> {
     /// How the audit log names the caller.
     pub fn actor(&self) -> String {
         self.caller.actor()
+    }
+
+    /// `answer` as this caller may see it: secret addresses redacted unless
+    /// the caller may edit destinations.
+    pub fn shown<T: Redact>(&self, mut answer: T) -> T {
+        if !self.caller.sees_secrets() {
+            answer.redact();
+        }
+        answer
     }
 }
 

@@ -24,12 +24,12 @@ use super::state::AppState;
 )]
 #[get("/contacts")]
 pub async fn list_contacts(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     query: Query<ListQuery>,
 ) -> Result<Json<Page<Contact>>, ApiError> {
     let query = query.into_inner();
-    Ok(Json(state.store.read(move |c| contacts::list(c, &query)).await?))
+    Ok(Json(auth.shown(state.store.read(move |c| contacts::list(c, &query)).await?)))
 }
 
 /// Create a contact.
@@ -92,12 +92,13 @@ pub async fn create_contact(
 )]
 #[get("/contacts/{slug}")]
 pub async fn get_contact(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     slug: Path<String>,
 ) -> Result<Json<Contact>, ApiError> {
     let slug = slug.into_inner();
-    Ok(Json(state.store.read(move |c| contacts::get(c, &slug).and_then(|row| contacts::load(c, row))).await?))
+    let contact = state.store.read(move |c| contacts::get(c, &slug).and_then(|row| contacts::load(c, row))).await?;
+    Ok(Json(auth.shown(contact)))
 }
 
 /// Update a contact.

@@ -27,13 +27,13 @@ use super::state::AppState;
 )]
 #[get("/contacts/{slug}/destinations")]
 pub async fn list_destinations(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     slug: Path<String>,
 ) -> Result<Json<Vec<Destination>>, ApiError> {
     let slug = slug.into_inner();
     let contact = state.store.read(move |c| contacts::get(c, &slug).and_then(|row| contacts::load(c, row))).await?;
-    Ok(Json(contact.destinations))
+    Ok(Json(auth.shown(contact.destinations)))
 }
 
 /// Add a destination to a contact.
@@ -96,13 +96,13 @@ pub async fn create_destination(
 )]
 #[get("/destinations/{id}")]
 pub async fn get_destination(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     id: Path<i64>,
 ) -> Result<Json<Destination>, ApiError> {
     let id = id.into_inner();
     let (row, slug) = state.store.read(move |c| destinations::get(c, id)).await?;
-    Ok(Json(row.to_dto(&slug)))
+    Ok(Json(auth.shown(row.to_dto(&slug))))
 }
 
 /// Update a destination.

@@ -71,7 +71,7 @@ pub async fn fire_event(
         raised_by: auth.actor(),
         idempotency,
     };
-    run(&state, cmd, options.dry_run).await
+    run(&state, &auth, cmd, options.dry_run).await
 }
 
 /// Notify a contact.
@@ -152,17 +152,27 @@ async fn notify(
         raised_by: auth.actor(),
         idempotency,
     };
-    run(&state, cmd, dry_run).await
+    run(&state, &auth, cmd, dry_run).await
 }
 
-async fn run(state: &AppState, cmd: FireCommand, dry_run: bool) -> Result<HttpResponse, ApiError> {
+async fn run(
+    state: &AppState,
+    auth: &Authorized<Send>,
+    cmd: FireCommand,
+    dry_run: bool,
+) -> Result<HttpResponse, ApiError> {
     if dry_run {
-        return Ok(HttpResponse::Ok().json(intake::dry_run(&state.store, cmd).await?));
+        return Ok(HttpResponse::Ok().json(auth.shown(intake::dry_run(&state.store, cmd).await?)));
     }
     Ok(match intake::fire(&state.fires, cmd).await? {
-        Accepted::Created(response) => HttpResponse::Created().json(response),
-        Accepted::Attached(response) => HttpResponse::Ok().json(response),
+        Accepted::Created(response) => HttpResponse::Created().json(auth.shown(response)),
+        Accepted::Attached(response) => HttpResponse::Ok().json(auth.shown(response)),
         Accepted::Replayed { status, body } => {
+            // The first answer is stored as it was built, before redaction.
+            let body = match serde_json::from_str::<FireResponse>(&body) {
+                Ok(first) if !auth.caller.sees_secrets() => serde_json::to_string(&auth.shown(first)).unwrap_or(body),
+                _ => body,
+            };
             HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
                 .content_type("application/json")
                 .insert_header(("Idempotent-Replayed", "true"))

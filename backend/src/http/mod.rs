@@ -20,6 +20,8 @@ pub mod notifications;
 pub mod openapi;
 pub mod operators;
 pub mod receipts;
+pub mod redaction;
+pub mod security_headers;
 pub mod server_metrics;
 pub mod session;
 pub mod state;

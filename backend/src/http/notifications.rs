@@ -22,7 +22,7 @@ use super::state::AppState;
 )]
 #[get("/notifications")]
 pub async fn list_notifications(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     query: Query<NotificationQuery>,
 ) -> Result<Json<Page<Notification>>, ApiError> {
@@ -32,7 +32,7 @@ pub async fn list_notifications(
             return Err(ValidationError::new("state", "must be open, acknowledged or resolved").into());
         }
     }
-    Ok(Json(state.store.read(move |c| notifications::list(c, &query)).await?))
+    Ok(Json(auth.shown(state.store.read(move |c| notifications::list(c, &query)).await?)))
 }
 
 /// Get a notification.
@@ -49,12 +49,13 @@ pub async fn list_notifications(
 )]
 #[get("/notifications/{id}")]
 pub async fn get_notification(
-    _auth: Authorized<Read>,
+    auth: Authorized<Read>,
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
     let id = id.into_inner().to_ascii_lowercase();
-    Ok(Json(state.store.read(move |c| notifications::get(c, &id).and_then(|n| notifications::load(c, n))).await?))
+    let n = state.store.read(move |c| notifications::get(c, &id).and_then(|n| notifications::load(c, n))).await?;
+    Ok(Json(auth.shown(n)))
 }
 
 /// Acknowledge a notification.
@@ -75,7 +76,7 @@ pub async fn acknowledge_notification(
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
-    transition(&state, id.into_inner(), NotificationState::Acknowledged, auth.actor()).await.map(Json)
+    Ok(Json(auth.shown(transition(&state, id.into_inner(), NotificationState::Acknowledged, auth.actor()).await?)))
 }
 
 /// Resolve a notification.
@@ -95,7 +96,7 @@ pub async fn resolve_notification(
     state: Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<Notification>, ApiError> {
-    transition(&state, id.into_inner(), NotificationState::Resolved, auth.actor()).await.map(Json)
+    Ok(Json(auth.shown(transition(&state, id.into_inner(), NotificationState::Resolved, auth.actor()).await?)))
 }
 
 async fn transition(

@@ -175,9 +175,13 @@ pub async fn delete_operator(
 }
 
 /// Refuses a change that would remove `current` from the enabled admins when it
-/// is the last one: nobody could manage the server any more.
+/// is the last one: nobody could manage the server any more. Called inside the
+/// write transaction that makes the change, which holds the enabled admins
+/// locked from here to its commit, so that two requests removing two different
+/// admins cannot both go through.
 fn keep_an_admin(c: &mut DbConnection, current: &OperatorRow) -> Result<(), StoreError> {
-    if current.role() == Role::Admin && current.enabled && operators::enabled_admins(c)? <= 1 {
+    let admins = operators::lock_enabled_admins(c)?;
+    if admins.contains(&current.id) && admins.len() <= 1 {
         return Err(StoreError::Conflict(format!("'{}' is the last enabled admin", current.username)));
     }
     Ok(())

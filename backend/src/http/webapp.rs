@@ -72,8 +72,7 @@ fn send(req: &HttpRequest, asset: &Asset) -> HttpResponse {
     answer
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+        .insert_header((header::VARY, "Accept-Encoding"));
     if unchanged {
         return answer.finish();
     }
@@ -97,7 +96,8 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
     })
 }
 
-/// What `/` says when the binary was built without the app.
+/// What `/` says when the binary was built without the app (unstyled: the
+/// Content-Security-Policy allows no inline style).
 fn not_built() -> HttpResponse {
     HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(NOT_BUILT)
 }
@@ -105,7 +105,7 @@ fn not_built() -> HttpResponse {
 const NOT_BUILT: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tocsin: web app not built</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5">
+<body>
 <h1>The web app is not part of this build</h1>
 <p>This Tocsin server was compiled without its web app. Build the app, then the server:</p>
 <pre>./scripts/build-web

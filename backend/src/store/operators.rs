@@ -117,11 +117,21 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// How many enabled admins there are: the last one may not be removed or demoted.
-pub fn enabled_admins(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(operators::table
+/// The ids of the enabled admins, locked until the end of the caller's write
+/// transaction: a change that would remove the last one checks this list, and
+/// two such changes racing must be decided one after the other. PostgreSQL
+/// locks the rows (`FOR UPDATE`; a transaction that waited re-reads them and
+/// sees the other's change, so it no longer counts an admin just disabled).
+/// SQLite needs nothing more: its write transactions (`BEGIN IMMEDIATE`, see
+/// [`super::write_transaction`]) already run one at a time.
+pub fn lock_enabled_admins(conn: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
+    let enabled = operators::table
         .filter(operators::role.eq("admin"))
         .filter(operators::enabled.eq(true))
-        .count()
-        .get_result(conn)?)
+        .order(operators::id.asc())
+        .select(operators::id);
+    Ok(match conn {
+        DbConnection::Postgresql(pg) => enabled.for_update().load(pg)?,
+        DbConnection::Sqlite(sqlite) => enabled.load(sqlite)?,
+    })
 }

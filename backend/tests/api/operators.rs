@@ -8,6 +8,7 @@ on_both_backends!(
     repeated_failed_logins_are_rate_limited,
     an_operator_changes_their_own_password,
     the_last_enabled_admin_cannot_be_removed,
+    two_admins_removed_at_once_leave_one_enabled,
     operators_round_trip_and_every_change_is_audited,
 );
 
@@ -75,6 +76,41 @@ async fn the_last_enabled_admin_cannot_be_removed(app: TestApp) {
     let second = app.operator_token("second", "admin").await;
     app.call(Method::DELETE, "/api/v1/operators/admin", Some(&second), None).await.expect(204);
     app.call(Method::DELETE, "/api/v1/operators/second", Some(&second), None).await.expect_error(409, "conflict");
+}
+
+async fn two_admins_removed_at_once_leave_one_enabled(app: TestApp) {
+    // Two admins, the only enabled ones once the first admin is disabled; an
+    // admin key (which is no operator) makes every change.
+    app.operator_token("alba", "admin").await;
+    app.operator_token("bruno", "admin").await;
+    let key = app.api_key("race", &["admin"]).await;
+    let change = |name: &str, body: serde_json::Value| {
+        let path = format!("/api/v1/operators/{name}");
+        let (app, key) = (&app, &key);
+        async move { app.call(Method::PATCH, &path, Some(key), Some(body)).await }
+    };
+    change("admin", json!({"enabled": false})).await.expect(200);
+    // Each round races two removals, one disabling and one demoting, a few
+    // times over so that an unguarded check would let both through.
+    for round in 0..20 {
+        let (first, second) = if round % 2 == 0 { ("alba", "bruno") } else { ("bruno", "alba") };
+        let (disabled, demoted) =
+            tokio::join!(change(first, json!({"enabled": false})), change(second, json!({"role": "operator"})));
+        let mut statuses = [disabled.status.as_u16(), demoted.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: {} / {}", disabled.body, demoted.body);
+        let all = app.call(Method::GET, "/api/v1/operators", Some(&key), None).await.expect(200);
+        let admins: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["role"] == "admin" && o["enabled"] == true)
+            .map(|o| o["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(admins.len(), 1, "round {round}: {admins:?}");
+        change(first, json!({"enabled": true})).await.expect(200);
+        change(second, json!({"role": "admin"})).await.expect(200);
+    }
 }
 
 async fn operators_round_trip_and_every_change_is_audited(app: TestApp) {
