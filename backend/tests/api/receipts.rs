@@ -134,6 +134,13 @@ async fn a_receipt_from_another_provider_changes_nothing(backend: Backend) {
     assert_eq!(n["deliveries"][0]["status"], "sent");
     assert_eq!(receipt_entries(&n["deliveries"][0]), 0);
 
+    // Vonage's spelling with a made-up tag names nothing either.
+    let delivery_id = n["deliveries"][0]["id"].as_i64().unwrap();
+    let forged = format!("client-ref=tocsin-{delivery_id}-aaaaaaaaaaaaa&status=delivered&err-code=0");
+    assert_eq!(post_form(&app, "/ack/", &forged).await, (200, "OK".into()));
+    let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
+    assert_eq!(n["deliveries"][0]["status"], "sent");
+
     // Vonage's own receipt does move it.
     let form = format!("client-ref={reference}&status=delivered&err-code=0");
     assert_eq!(post_form(&app, "/ack/", &form).await, (200, "OK".into()));
