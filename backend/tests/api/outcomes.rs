@@ -211,3 +211,66 @@ struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     lease_token: Option<String>,
 }
+
+/// With a medium's room in memory used up, what the fire path hands over
+/// waits in the table (queued, unleased) instead of in memory, and goes out
+/// as room frees up.
+async fn a_full_medium_leaves_new_deliveries_in_the_table(backend: crate::helpers::Backend) {
+    use diesel::prelude::*;
+    use tocsin_server::store::schema::deliveries as d;
+    let (db, url) = crate::helpers::TestDb::create(backend).await;
+    let mut settings = crate::helpers::test_settings(&url);
+    settings.delivery.queue_per_medium = 2;
+    let app = crate::helpers::spawn_with(backend, db, settings).await;
+    let sink = Sink::start().await;
+    sink.set_stalled(true);
+    let mut members = Vec::new();
+    for i in 0..5 {
+        let slug = format!("w{i}");
+        app.create_contact(&slug).await;
+        let settings = json!({"medium": "webhook", "settings": {"url": format!("{}/hook", sink.url)}});
+        app.post(&format!("/api/v1/contacts/{slug}/destinations"), settings).await.expect(201);
+        members.push(slug);
+    }
+    app.post("/api/v1/groups", json!({"slug": "hooks", "name": "Hooks", "members": members})).await.expect(201);
+    let fired = app.post("/api/v1/groups/hooks/notify", json!({"message": "all"})).await.expect(201);
+    let id = fired["notification_id"].as_str().unwrap().to_owned();
+
+    let options =
+        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
+    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = store
+            .read(|c| {
+                Ok(d::table.filter(d::status.eq("queued")).filter(d::lease_token.is_null()).count().get_result(c)?)
+            })
+            .await
+            .unwrap();
+        if waiting == 3 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{waiting} deliveries wait in the table, not 3");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Only what there was room for was sent; the rest waits for room.
+    sink.wait_for(2).await;
+    assert_eq!(sink.received().len(), 2);
+    sink.set_stalled(false);
+    crate::firing::wait_for_notification(&app, &id, |n| {
+        n["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(sink.received().len(), 5);
+}
+
+mod full_medium {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_full_medium_leaves_new_deliveries_in_the_table(crate::helpers::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_full_medium_leaves_new_deliveries_in_the_table(crate::helpers::Backend::Postgres).await
+    }
+}
