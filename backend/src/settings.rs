@@ -116,6 +116,12 @@ pub struct AuthSettings {
 pub struct HttpSettings {
     /// Largest request body accepted, in bytes (default 65536).
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: networks or
+    /// addresses (default none: the peer address is the client).
+    /// `TOCSIN_HTTP__TRUSTED_PROXIES` (comma-separated). Login throttles and
+    /// callback limits count by the client address this gives.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The outbox: leases, retries, concurrency. Times are in milliseconds so that
@@ -214,7 +220,7 @@ impl Default for AuthSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024 }
+        Self { max_body_bytes: 64 * 1024, trusted_proxies: Vec::new() }
     }
 }
 

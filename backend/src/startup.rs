@@ -32,6 +32,12 @@ use crate::settings::Settings;
 use crate::store::{self, instance, operators, DatabaseUrl, PoolOptions, Store, StoreError};
 use tocsin_types::Role;
 
+/// Password checks in flight at once per address and per (username, address).
+const LOGIN_CHECKS_PER_KEY: usize = 2;
+
+/// Shortest `TOCSIN_JWT_SECRET` accepted: HS256 is as strong as its key.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
 /// What start-up did that the person starting Tocsin must know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminBootstrap {
@@ -55,6 +61,17 @@ impl Application {
     /// Migrates the database, creates the first admin if there is none, and
     /// binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if let Some(secret) = &settings.jwt_secret {
+            let len = secret.expose_secret().len();
+            if len < MIN_JWT_SECRET_BYTES {
+                anyhow::bail!(
+                    "TOCSIN_JWT_SECRET is {len} bytes long; it must be at least {MIN_JWT_SECRET_BYTES} \
+                     (or leave it unset and Tocsin keeps a generated one in the database)"
+                );
+            }
+        }
+        let trusted_proxies = crate::domain::client_addr::parse_networks(&settings.http.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("http.trusted_proxies: {e}"))?;
         let url = DatabaseUrl::parse(&settings.database_url)?;
         let (secrets, admin) = bootstrap(&settings, &url).await?;
         let keyring = Keyring::new(secrets.master_key.as_bytes());
@@ -98,7 +115,10 @@ impl Application {
             login_throttle: Mutex::new(LoginThrottle::new(
                 settings.auth.login_max_failures,
                 Duration::from_secs(settings.auth.login_lockout_seconds),
+                LOGIN_CHECKS_PER_KEY,
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            trusted_proxies,
             metrics: http::server_metrics::Metrics::new(&delivery_metrics),
             fires: FireWriter::start(store_for_fires, dispatcher.clone()),
             dispatcher,

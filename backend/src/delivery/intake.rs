@@ -674,6 +674,8 @@ pub async fn replay(
             let row = ctx.row(at, old.notification_id, route, Some(old.id));
             let inserted = deliveries::insert_many(conn, &[row])?;
             crate::store::timeline::add(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
+            let detail = serde_json::json!({"new_delivery": inserted.first().map(|r| r.id)});
+            crate::store::audit::record(conn, &actor, "delivery.replay", "delivery", &old.id.to_string(), detail)?;
             let jobs = super::dispatcher::load_jobs(conn, inserted)?;
             let public_id = jobs.first().map(|j| j.context.notification_id.clone()).unwrap_or_default();
             Ok((public_id, jobs))
@@ -733,6 +735,8 @@ pub async fn test_destination(
             };
             let new_row = ctx.row(at, row.id, route, None);
             let inserted = deliveries::insert_many(conn, &[new_row])?;
+            let detail = serde_json::json!({"notification": row.public_id});
+            crate::store::audit::record(conn, &actor, "destination.test", "destination", &dest.id.to_string(), detail)?;
             let jobs = super::dispatcher::load_jobs(conn, inserted)?;
             let response =
                 FireResponse { notification_id: row.public_id, deliveries: 1, skipped: vec![], attached: false };

@@ -1,16 +1,61 @@
-//! Refuses logins for a while after too many failures for one username or from
-//! one address, so that passwords cannot be guessed at speed.
+//! Refuses logins that come too fast, so that passwords cannot be guessed at
+//! speed and a burst cannot take the machine's memory.
+//!
+//! Two rules, both decided before any password is hashed:
+//!
+//! - **Failures** count per (username, address) and per address. After
+//!   `max_failures` within `lockout` the key is refused until `lockout` has
+//!   passed since the first of them. There is no count per username alone: a
+//!   stranger failing as `admin` locks out only their own address, and the
+//!   right password from an address that is not throttled always works.
+//! - **Checks in flight**: at most `per_key` password checks at once per
+//!   address and per (username, address), and at most `global` in all (the
+//!   number of cores: argon2 takes tens of megabytes and milliseconds of CPU
+//!   per check). An attempt beyond that is refused at once, never queued.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// Failure counts per key (`user:<name>`, `addr:<ip>`), with the time of the first
-/// failure of the current window.
+/// The keys an attempt counts under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginKeys {
+    /// `addr:<ip>`
+    address: String,
+    /// `pair:<username>|<ip>`
+    pair: String,
+}
+
+impl LoginKeys {
+    pub fn new(username: &str, address: Option<IpAddr>) -> Self {
+        let address = address.map(|ip| ip.to_string()).unwrap_or_default();
+        Self { pair: format!("pair:{}|{address}", username.to_lowercase()), address: format!("addr:{address}") }
+    }
+
+    fn both(&self) -> [&str; 2] {
+        [&self.address, &self.pair]
+    }
+}
+
+/// Why an attempt is refused before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many failures: try again after this long.
+    LockedOut(Duration),
+    /// Too many checks in flight: try again in a moment.
+    Busy,
+}
+
+/// Failure counts and checks in flight.
 #[derive(Debug)]
 pub struct LoginThrottle {
     max_failures: u32,
     lockout: Duration,
-    entries: HashMap<String, Entry>,
+    per_key: usize,
+    global: usize,
+    failures: HashMap<String, Entry>,
+    in_flight: HashMap<String, usize>,
+    in_flight_total: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -21,38 +66,80 @@ struct Entry {
 
 impl LoginThrottle {
     /// After `max_failures` failures within `lockout`, the key is refused until
-    /// `lockout` has passed since the first of them.
-    pub fn new(max_failures: u32, lockout: Duration) -> Self {
-        Self { max_failures: max_failures.max(1), lockout, entries: HashMap::new() }
-    }
-
-    /// How long until any of `keys` may try again, if one is locked out.
-    pub fn retry_after(&mut self, keys: &[String], now: Instant) -> Option<Duration> {
-        self.forget_expired(now);
-        keys.iter()
-            .filter_map(|k| self.entries.get(k))
-            .filter(|e| e.failures >= self.max_failures)
-            .map(|e| self.lockout.saturating_sub(now.duration_since(e.since)))
-            .max()
-    }
-
-    /// Counts a failed login against every key.
-    pub fn record_failure(&mut self, keys: &[String], now: Instant) {
-        self.forget_expired(now);
-        for key in keys {
-            self.entries.entry(key.clone()).or_insert(Entry { failures: 0, since: now }).failures += 1;
+    /// `lockout` has passed since the first of them; at most `per_key` checks
+    /// in flight per key and `global` in all.
+    pub fn new(max_failures: u32, lockout: Duration, per_key: usize, global: usize) -> Self {
+        Self {
+            max_failures: max_failures.max(1),
+            lockout,
+            per_key: per_key.max(1),
+            global: global.max(1),
+            failures: HashMap::new(),
+            in_flight: HashMap::new(),
+            in_flight_total: 0,
         }
     }
 
-    /// A successful login clears the username's count (not the address's: one
-    /// good password must not reset a guesser trying many accounts).
-    pub fn record_success(&mut self, user_key: &str) {
-        self.entries.remove(user_key);
+    /// Starts a password check for `keys`, or says why not. Every `Ok` must
+    /// be followed by [`finish`](Self::finish) with the same keys.
+    pub fn begin(&mut self, keys: &LoginKeys, now: Instant) -> Result<(), Refusal> {
+        self.forget_expired(now);
+        let locked = keys
+            .both()
+            .iter()
+            .filter_map(|k| self.failures.get(*k))
+            .filter(|e| e.failures >= self.max_failures)
+            .map(|e| self.lockout.saturating_sub(now.duration_since(e.since)))
+            .max();
+        if let Some(wait) = locked {
+            return Err(Refusal::LockedOut(wait));
+        }
+        let busy = self.in_flight_total >= self.global
+            || keys.both().iter().any(|k| self.in_flight.get(*k).copied().unwrap_or(0) >= self.per_key);
+        if busy {
+            return Err(Refusal::Busy);
+        }
+        for key in keys.both() {
+            *self.in_flight.entry(key.to_owned()).or_insert(0) += 1;
+        }
+        self.in_flight_total += 1;
+        Ok(())
+    }
+
+    /// Ends a check started by [`begin`](Self::begin), counting its result.
+    pub fn finish(&mut self, keys: &LoginKeys, succeeded: bool, now: Instant) {
+        self.leave(keys);
+        if succeeded {
+            // Clears the pair's count, not the address's: one good password
+            // must not reset a guesser trying many accounts from there.
+            self.failures.remove(&keys.pair);
+        } else {
+            for key in keys.both() {
+                self.failures.entry(key.to_owned()).or_insert(Entry { failures: 0, since: now }).failures += 1;
+            }
+        }
+    }
+
+    /// Ends a check that never got its result (the request was dropped).
+    pub fn abandon(&mut self, keys: &LoginKeys) {
+        self.leave(keys);
+    }
+
+    fn leave(&mut self, keys: &LoginKeys) {
+        for key in keys.both() {
+            if let Some(n) = self.in_flight.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.in_flight.remove(key);
+                }
+            }
+        }
+        self.in_flight_total = self.in_flight_total.saturating_sub(1);
     }
 
     fn forget_expired(&mut self, now: Instant) {
         let lockout = self.lockout;
-        self.entries.retain(|_, e| now.duration_since(e.since) < lockout);
+        self.failures.retain(|_, e| now.duration_since(e.since) < lockout);
     }
 }
 
@@ -60,48 +147,74 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
-    fn keys() -> Vec<String> {
-        vec!["user:ana".into(), "addr:127.0.0.1".into()]
+    fn keys(user: &str, addr: &str) -> LoginKeys {
+        LoginKeys::new(user, addr.parse().ok())
+    }
+
+    fn fail(t: &mut LoginThrottle, k: &LoginKeys, now: Instant) {
+        assert_eq!(t.begin(k, now), Ok(()));
+        t.finish(k, false, now);
     }
 
     #[test]
     fn locks_out_after_the_configured_number_of_failures() {
-        let mut t = LoginThrottle::new(3, Duration::from_secs(60));
+        let mut t = LoginThrottle::new(3, Duration::from_secs(60), 2, 8);
         let start = Instant::now();
-        for _ in 0..2 {
-            t.record_failure(&keys(), start);
-            assert_eq!(t.retry_after(&keys(), start), None);
+        let k = keys("ana", "192.0.2.1");
+        for _ in 0..3 {
+            fail(&mut t, &k, start);
         }
-        t.record_failure(&keys(), start);
-        assert_eq!(t.retry_after(&keys(), start + Duration::from_secs(10)), Some(Duration::from_secs(50)));
+        assert_eq!(t.begin(&k, start + Duration::from_secs(10)), Err(Refusal::LockedOut(Duration::from_secs(50))));
+        // The lockout ends after its duration.
+        assert_eq!(t.begin(&k, start + Duration::from_secs(61)), Ok(()));
     }
 
     #[test]
-    fn the_lockout_ends_after_its_duration() {
-        let mut t = LoginThrottle::new(1, Duration::from_secs(60));
-        let start = Instant::now();
-        t.record_failure(&keys(), start);
-        assert!(t.retry_after(&keys(), start).is_some());
-        assert_eq!(t.retry_after(&keys(), start + Duration::from_secs(61)), None);
+    fn a_stranger_cannot_lock_a_username_out_of_other_addresses() {
+        let mut t = LoginThrottle::new(2, Duration::from_secs(60), 2, 8);
+        let now = Instant::now();
+        for _ in 0..2 {
+            fail(&mut t, &keys("admin", "203.0.113.66"), now);
+        }
+        assert!(matches!(t.begin(&keys("admin", "203.0.113.66"), now), Err(Refusal::LockedOut(_))));
+        assert_eq!(t.begin(&keys("admin", "192.0.2.10"), now), Ok(()));
     }
 
     #[test]
     fn an_address_is_locked_out_across_usernames() {
-        let mut t = LoginThrottle::new(2, Duration::from_secs(60));
+        let mut t = LoginThrottle::new(2, Duration::from_secs(60), 2, 8);
         let now = Instant::now();
-        t.record_failure(&["user:a".into(), "addr:1.2.3.4".into()], now);
-        t.record_failure(&["user:b".into(), "addr:1.2.3.4".into()], now);
-        assert!(t.retry_after(&["user:c".into(), "addr:1.2.3.4".into()], now).is_some());
-        assert!(t.retry_after(&["user:c".into(), "addr:5.6.7.8".into()], now).is_none());
+        fail(&mut t, &keys("a", "1.2.3.4"), now);
+        fail(&mut t, &keys("b", "1.2.3.4"), now);
+        assert!(matches!(t.begin(&keys("c", "1.2.3.4"), now), Err(Refusal::LockedOut(_))));
+        assert_eq!(t.begin(&keys("c", "5.6.7.8"), now), Ok(()));
     }
 
     #[test]
-    fn success_clears_the_username_only() {
-        let mut t = LoginThrottle::new(1, Duration::from_secs(60));
+    fn success_clears_the_pair_only() {
+        let mut t = LoginThrottle::new(2, Duration::from_secs(60), 2, 8);
         let now = Instant::now();
-        t.record_failure(&keys(), now);
-        t.record_success("user:ana");
-        assert!(t.retry_after(&["user:ana".into()], now).is_none());
-        assert!(t.retry_after(&["addr:127.0.0.1".into()], now).is_some());
+        fail(&mut t, &keys("ana", "1.2.3.4"), now);
+        assert_eq!(t.begin(&keys("ana", "1.2.3.4"), now), Ok(()));
+        t.finish(&keys("ana", "1.2.3.4"), true, now);
+        // The address still carries its one failure: one more locks it.
+        fail(&mut t, &keys("bob", "1.2.3.4"), now);
+        assert!(matches!(t.begin(&keys("ana", "1.2.3.4"), now), Err(Refusal::LockedOut(_))));
+    }
+
+    #[test]
+    fn checks_in_flight_are_capped_per_address_and_in_all() {
+        let mut t = LoginThrottle::new(100, Duration::from_secs(60), 2, 3);
+        let now = Instant::now();
+        let (a1, a2) = (keys("x", "10.0.0.1"), keys("y", "10.0.0.1"));
+        assert_eq!(t.begin(&a1, now), Ok(()));
+        assert_eq!(t.begin(&a2, now), Ok(()));
+        // A third from the same address waits for nobody: refused at once.
+        assert_eq!(t.begin(&keys("z", "10.0.0.1"), now), Err(Refusal::Busy));
+        assert_eq!(t.begin(&keys("x", "10.0.0.2"), now), Ok(()));
+        // Three in all: the global cap.
+        assert_eq!(t.begin(&keys("w", "10.0.0.3"), now), Err(Refusal::Busy));
+        t.finish(&a1, false, now);
+        assert_eq!(t.begin(&keys("w", "10.0.0.3"), now), Ok(()));
     }
 }

@@ -3,6 +3,7 @@
 //! the database or from a legacy import.
 
 pub mod access;
+pub mod client_addr;
 pub mod credentials;
 pub mod email;
 pub mod http_url;

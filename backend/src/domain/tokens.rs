@@ -16,6 +16,10 @@ pub struct Claims {
     pub sub: String,
     pub name: String,
     pub role: Role,
+    /// The operator's session epoch when this was issued (0 for tokens from
+    /// before epochs existed).
+    #[serde(default)]
+    pub epoch: i64,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -49,6 +53,7 @@ impl TokenKeys {
         operator_id: i64,
         username: &str,
         role: Role,
+        epoch: i64,
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<(String, DateTime<Utc>), jsonwebtoken::errors::Error> {
@@ -57,6 +62,7 @@ impl TokenKeys {
             sub: operator_id.to_string(),
             name: username.to_owned(),
             role,
+            epoch,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now.timestamp(),
@@ -94,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_minted_token_verifies_with_its_claims() {
-        let (token, exp) = keys().mint(7, "ana", Role::Operator, Utc::now(), Duration::hours(1)).unwrap();
+        let (token, exp) = keys().mint(7, "ana", Role::Operator, 0, Utc::now(), Duration::hours(1)).unwrap();
         let claims = keys().verify(&token).unwrap();
         assert_eq!(claims.sub, "7");
         assert_eq!(claims.name, "ana");
@@ -105,13 +111,13 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused_as_expired() {
         let past = Utc::now() - Duration::hours(2);
-        let (token, _) = keys().mint(7, "ana", Role::Admin, past, Duration::hours(1)).unwrap();
+        let (token, _) = keys().mint(7, "ana", Role::Admin, 0, past, Duration::hours(1)).unwrap();
         assert_eq!(keys().verify(&token), Err(TokenError::Expired));
     }
 
     #[test]
     fn a_token_signed_with_another_secret_or_tampered_is_refused() {
-        let (token, _) = keys().mint(7, "ana", Role::Viewer, Utc::now(), Duration::hours(1)).unwrap();
+        let (token, _) = keys().mint(7, "ana", Role::Viewer, 0, Utc::now(), Duration::hours(1)).unwrap();
         let other = TokenKeys::new(b"another secret entirely, also long");
         assert_eq!(other.verify(&token), Err(TokenError::Invalid));
         let mut parts: Vec<String> = token.split('.').map(String::from).collect();

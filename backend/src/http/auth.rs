@@ -155,7 +155,12 @@ async fn authenticate_token(state: &AppState, token: &str) -> Result<Caller, Api
     // changed role, takes effect at once rather than when the token expires.
     let operator = state.store.read(move |c| operators::find_by_id(c, id)).await?;
     match operator {
-        Some(op) if op.enabled => Ok(Caller::Operator { id: op.id, role: op.role(), username: op.username }),
+        Some(op) if op.enabled && op.session_epoch == claims.epoch => {
+            Ok(Caller::Operator { id: op.id, role: op.role(), username: op.username })
+        }
+        Some(op) if op.enabled => Err(ApiError::unauthorized(
+            "this session was ended by a password change or by disabling the account; log in again",
+        )),
         _ => Err(ApiError::unauthorized("this account no longer exists or is disabled")),
     }
 }

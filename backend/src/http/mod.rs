@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod callback_limit;
+pub mod client_addr;
 pub mod contacts;
 pub mod deliveries;
 pub mod destinations;

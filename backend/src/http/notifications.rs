@@ -6,7 +6,7 @@ use tocsin_types::{ErrorBody, Notification, NotificationQuery, Page};
 
 use crate::domain::lifecycle::NotificationState;
 use crate::domain::ValidationError;
-use crate::store::notifications;
+use crate::store::{audit, notifications};
 
 use super::auth::{Authorized, Read, Send};
 use super::error::ApiError;
@@ -110,7 +110,13 @@ async fn transition(
         .store
         .write(move |c| {
             let row = notifications::get(c, &id)?;
-            notifications::transition(c, &row, to, &actor)?;
+            if notifications::transition(c, &row, to, &actor)? {
+                let action = match to {
+                    NotificationState::Resolved => "notification.resolve",
+                    _ => "notification.acknowledge",
+                };
+                audit::record(c, &actor, action, "notification", &id, serde_json::json!({}))?;
+            }
             let row = notifications::get(c, &id)?;
             notifications::load(c, row)
         })

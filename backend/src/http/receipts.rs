@@ -27,6 +27,7 @@ use crate::domain::lifecycle::{CallbackKind, CallbackOutcome};
 use crate::domain::receipts::{self, Receipt, ReceiptMatch, ReceiptTarget};
 use crate::store::receipts::{self as stored, Applied};
 
+use super::client_addr::client_ip;
 use super::error::{ApiError, ErrorKind};
 use super::state::AppState;
 
@@ -53,8 +54,8 @@ fn raw(fields: &BTreeMap<String, String>) -> String {
 }
 
 /// Where a callback came from, for the rate limit.
-fn source(req: &HttpRequest) -> IpAddr {
-    req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
+fn source(state: &AppState, req: &HttpRequest) -> IpAddr {
+    client_ip(req, state).unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 /// What checking a callback found, before anything is written.
@@ -141,7 +142,7 @@ async fn keep_limited(
     outcome: CallbackOutcome,
     receipt: Option<Receipt>,
 ) -> Result<Handled, ApiError> {
-    if !state.callback_limiter.allow(source(req)) {
+    if !state.callback_limiter.allow(source(state, req)) {
         tracing::debug!(provider, %outcome, "callback over its source's limit; not kept");
         return Ok(Handled::Limited);
     }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub settings: Arc<Settings>,
     pub login_throttle: Mutex<LoginThrottle>,
+    /// `http.trusted_proxies`, parsed: whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub metrics: Metrics,
     pub dispatcher: Dispatcher,
     pub fires: FireWriter,

@@ -16,6 +16,9 @@ pub struct OperatorRow {
     pub enabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Sessions issued before the last password change or disabling carry an
+    /// older epoch and are refused.
+    pub session_epoch: i64,
 }
 
 impl OperatorRow {
@@ -107,9 +110,18 @@ pub struct OperatorChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+/// Applies the changes; a new password or disabling the account also ends
+/// every session issued so far (the epoch moves on).
 pub fn update(conn: &mut DbConnection, id: i64, mut changes: OperatorChanges) -> Result<OperatorRow, StoreError> {
     changes.updated_at = Some(now());
-    Ok(diesel::update(operators::table.find(id)).set(&changes).get_result::<OperatorRow>(conn)?)
+    let ends_sessions = changes.password_hash.is_some() || changes.enabled == Some(false);
+    let row = diesel::update(operators::table.find(id)).set(&changes).get_result::<OperatorRow>(conn)?;
+    if !ends_sessions {
+        return Ok(row);
+    }
+    Ok(diesel::update(operators::table.find(id))
+        .set(operators::session_epoch.eq(operators::session_epoch + 1))
+        .get_result::<OperatorRow>(conn)?)
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ diesel::table! {
         enabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        session_epoch -> BigInt,
     }
 }
 

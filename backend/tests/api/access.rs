@@ -125,10 +125,10 @@ async fn an_expired_session_token_is_refused_as_expired(app: TestApp) {
     let keys = TokenKeys::new(JWT_SECRET.as_bytes());
     let admin_id = app.get("/api/v1/operators/admin").await.expect(200)["id"].as_i64().unwrap();
     let (expired, _) =
-        keys.mint(admin_id, "admin", Role::Admin, Utc::now() - Duration::hours(13), Duration::hours(12)).unwrap();
+        keys.mint(admin_id, "admin", Role::Admin, 0, Utc::now() - Duration::hours(13), Duration::hours(12)).unwrap();
     let err = app.call(Method::GET, "/api/v1/contacts", Some(&expired), None).await.expect_error(401, "unauthorized");
     assert!(err["message"].as_str().unwrap().contains("expired"), "{err}");
-    let (fresh, _) = keys.mint(admin_id, "admin", Role::Admin, Utc::now(), Duration::minutes(5)).unwrap();
+    let (fresh, _) = keys.mint(admin_id, "admin", Role::Admin, 0, Utc::now(), Duration::minutes(5)).unwrap();
     app.call(Method::GET, "/api/v1/contacts", Some(&fresh), None).await.expect(200);
 }
 
@@ -141,7 +141,7 @@ async fn a_tampered_or_foreign_token_is_refused(app: TestApp) {
     app.call(Method::GET, "/api/v1/operators", Some(&forged), None).await.expect_error(401, "unauthorized");
 
     let foreign = TokenKeys::new(b"some other installation's secret!!");
-    let (token, _) = foreign.mint(1, "admin", Role::Admin, Utc::now(), Duration::hours(1)).unwrap();
+    let (token, _) = foreign.mint(1, "admin", Role::Admin, 0, Utc::now(), Duration::hours(1)).unwrap();
     app.call(Method::GET, "/api/v1/operators", Some(&token), None).await.expect_error(401, "unauthorized");
     app.call(Method::GET, "/api/v1/operators", Some(&viewer), None).await.expect_error(403, "forbidden");
 }

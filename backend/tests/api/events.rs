@@ -96,6 +96,7 @@ async fn the_variables_of_an_event_are_those_its_templates_use(app: TestApp) {
 
 async fn unsaved_templates_preview_with_sample_arguments_or_say_what_is_wrong(app: TestApp) {
     let viewer = app.operator_token("vera", "viewer").await;
+    let audited = app.audit_total().await;
     let good = json!({"templates": {"subject": "Down: {{ host|upper }}", "body": "{{ host }} & {{ what }}"},
                       "escape": "html", "args": {"host": "db1", "what": "<disk>"}});
     let answer =
@@ -118,5 +119,5 @@ async fn unsaved_templates_preview_with_sample_arguments_or_say_what_is_wrong(ap
     app.post("/api/v1/templates/preview", json!({"templates": {"subject": "x"}, "extra": 1}))
         .await
         .expect_error(422, "validation_failed");
-    assert_eq!(app.audit_total().await, 1, "a preview changes nothing");
+    assert_eq!(app.audit_total().await, audited, "a preview changes nothing");
 }

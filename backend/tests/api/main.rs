@@ -21,6 +21,7 @@ mod import;
 mod input;
 mod instances;
 mod keys;
+mod logins;
 mod operators;
 mod outcomes;
 mod receipts;

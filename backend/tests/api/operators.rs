@@ -60,11 +60,13 @@ async fn an_operator_changes_their_own_password(app: TestApp) {
     app.call(Method::PUT, "/api/v1/me/password", Some(&token), Some(change("ana-password-long", "brand-new-password")))
         .await
         .expect(204);
-    app.login("ana", "brand-new-password").await;
+    // The change ended the session it was made with (and every other one).
+    app.call(Method::GET, "/api/v1/me", Some(&token), None).await.expect_error(401, "unauthorized");
+    let fresh = app.login("ana", "brand-new-password").await;
     app.call(Method::POST, "/api/v1/session", None, Some(json!({"username": "ana", "password": "ana-password-long"})))
         .await
         .expect_error(401, "unauthorized");
-    let me = app.call(Method::GET, "/api/v1/me", Some(&token), None).await.expect(200);
+    let me = app.call(Method::GET, "/api/v1/me", Some(&fresh), None).await.expect(200);
     assert_eq!(me, json!({"kind": "operator", "name": "ana", "role": "viewer", "scopes": []}));
 }
 
@@ -148,8 +150,9 @@ async fn operators_round_trip_and_every_change_is_audited(app: TestApp) {
     assert_eq!(newest["target"], "zed");
     assert!(newest["at"].is_string());
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["contact.create", "operator.update", "operator.create"]);
+    // Logins are audited too: ana's just now, and the admin's when the test began.
+    assert_eq!(actions, ["contact.create", "session.login", "operator.update", "operator.create", "session.login"]);
     assert!(!audit.to_string().contains("another-long-pw"));
     let only_ops = app.get("/api/v1/audit?target_kind=operator&actor=operator:admin").await.expect(200);
-    assert_eq!(only_ops["total"], 2);
+    assert_eq!(only_ops["total"], 3);
 }
