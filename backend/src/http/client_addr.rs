@@ -14,6 +14,11 @@ use crate::domain::client_addr::client_addr;
 /// address (never over TCP).
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
-    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
-    Some(client_addr(peer, forwarded, &state.trusted_proxies))
+    // Read lossily: a client may put bytes that are not text in the header it
+    // sends, and the proxy appends its hop to that same header; dropping the
+    // whole header would count the client as the proxy, locking out everyone
+    // behind it.
+    let forwarded: Vec<String> =
+        req.headers().get_all("x-forwarded-for").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+    Some(client_addr(peer, forwarded.iter().map(String::as_str), &state.trusted_proxies))
 }

@@ -46,7 +46,10 @@ pub async fn create_session(
     let operator = state.store.read(move |c| operators::find_by_username(c, &lookup)).await?;
     let hash = operator.as_ref().map_or_else(|| dummy_password_hash().to_owned(), |o| o.password_hash.clone());
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let matches = web::block(move || verify_password(&password, &hash)).await.map_err(ApiError::internal)?;
+    // The attempt travels with the hash, so that a client going away leaves
+    // its slot taken until the hashing actually ends.
+    let (matches, attempt) =
+        web::block(move || (verify_password(&password, &hash), attempt)).await.map_err(ApiError::internal)?;
     let address_text = address.map(|a| a.to_string()).unwrap_or_default();
     let operator = match operator {
         Some(op) if matches && op.enabled => op,

@@ -75,8 +75,21 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled(backend: Backe
         assert_eq!(login(&app, &proxy, "guess", Some("198.51.100.1")).await.0, 401);
     }
     assert_eq!(login(&app, &proxy, ADMIN_PASSWORD, Some("198.51.100.1")).await.0, 429);
-    // Another client behind the same proxy is not.
+    // Another client behind the same proxy is not, even one that sends bytes
+    // that are not text in front of the hop the proxy appended.
     assert_eq!(login(&app, &proxy, ADMIN_PASSWORD, Some("198.51.100.2")).await.0, 200);
+    for _ in 0..3 {
+        let res = proxy
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "admin", "password": "guess"}))
+            .header("X-Forwarded-For", reqwest::header::HeaderValue::from_bytes(b"\xff\xfe, 198.51.100.3").unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    assert_eq!(login(&app, &proxy, ADMIN_PASSWORD, Some("198.51.100.3")).await.0, 429);
+    assert_eq!(login(&app, &proxy, ADMIN_PASSWORD, Some("198.51.100.4")).await.0, 200);
     // A client that is not the proxy cannot pick its address with the header.
     let direct = client_from("127.0.0.3");
     for _ in 0..3 {
