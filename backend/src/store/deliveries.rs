@@ -249,23 +249,29 @@ pub fn renew_leases(
 pub fn release_rows(conn: &mut DbConnection, token: &str, ids: &[i64]) -> Result<usize, StoreError> {
     let mut released = 0;
     for chunk in ids.chunks(ID_CHUNK) {
-        released += diesel::update(
-            deliveries::table
-                .filter(deliveries::id.eq_any(chunk))
-                .filter(deliveries::lease_token.eq(token))
-                .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str())),
-        )
-        .set((
-            deliveries::status.eq(DeliveryStatus::Queued.as_str()),
-            deliveries::lease_until.eq(None::<NaiveDateTime>),
-            deliveries::lease_token.eq(None::<String>),
-        ))
-        .execute(conn)?;
+        released += requeue(conn, token, Some(chunk))?;
     }
     if released > 0 {
         announce_claimable(conn)?;
     }
     Ok(released)
+}
+
+/// Puts rows still leased to `token` and sending (these ids, or all of them)
+/// back in the queue, due as they were and unleased.
+fn requeue(conn: &mut DbConnection, token: &str, ids: Option<&[i64]>) -> Result<usize, StoreError> {
+    let leased = deliveries::table
+        .filter(deliveries::lease_token.eq(token))
+        .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str()));
+    let queued = (
+        deliveries::status.eq(DeliveryStatus::Queued.as_str()),
+        deliveries::lease_until.eq(None::<NaiveDateTime>),
+        deliveries::lease_token.eq(None::<String>),
+    );
+    Ok(match ids {
+        Some(ids) => diesel::update(leased.filter(deliveries::id.eq_any(ids))).set(queued).execute(conn)?,
+        None => diesel::update(leased).set(queued).execute(conn)?,
+    })
 }
 
 /// Deliveries not yet final by (status, medium), and when the oldest due
@@ -288,17 +294,7 @@ pub fn queue_depth(conn: &mut DbConnection) -> Result<(Vec<(String, String, i64)
 /// Gives back every row leased to `token`, due at once: what a stopping
 /// instance does so that another (or its successor) need not wait for leases.
 pub fn release_leases(conn: &mut DbConnection, token: &str) -> Result<usize, StoreError> {
-    let released = diesel::update(
-        deliveries::table
-            .filter(deliveries::lease_token.eq(token))
-            .filter(deliveries::status.eq(DeliveryStatus::Sending.as_str())),
-    )
-    .set((
-        deliveries::status.eq(DeliveryStatus::Queued.as_str()),
-        deliveries::lease_until.eq(None::<NaiveDateTime>),
-        deliveries::lease_token.eq(None::<String>),
-    ))
-    .execute(conn)?;
+    let released = requeue(conn, token, None)?;
     if released > 0 {
         announce_claimable(conn)?;
     }
