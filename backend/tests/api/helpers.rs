@@ -15,6 +15,30 @@ use tocsin_server::store::DatabaseUrl;
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const JWT_SECRET: &str = "a-jwt-secret-for-tests-only-0123456789";
 
+/// Runs each named scenario `async fn name(backend: Backend)`, which builds
+/// its own app (other settings, several instances), on both backends:
+/// `sqlite::name` and `postgres::name`.
+macro_rules! for_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 /// Runs each named scenario `async fn name(app: TestApp)` on both backends:
 /// `sqlite::name` and `postgres::name`.
 macro_rules! on_both_backends {
@@ -315,6 +339,31 @@ impl TestApp {
     }
 
     /// How many entries the audit log holds.
+    /// A store of its own on the app's database, to look at (or set up) rows
+    /// the API does not show.
+    pub async fn store(&self) -> tocsin_server::store::Store {
+        let options = tocsin_server::store::PoolOptions {
+            max_size: 1,
+            busy_timeout: std::time::Duration::from_secs(10),
+            acquire_timeout: std::time::Duration::from_secs(10),
+        };
+        let url = tocsin_server::store::DatabaseUrl::parse(&self.database_url).unwrap();
+        tocsin_server::store::Store::open(&url, &options).await.unwrap()
+    }
+
+    /// POSTs a form, as gateways and RedFlash callers do: the status and body text.
+    pub async fn post_form(&self, path: &str, form: &str) -> (u16, String) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
     pub async fn audit_total(&self) -> i64 {
         self.get("/api/v1/audit?limit=1").await.expect(200)["total"].as_i64().unwrap()
     }

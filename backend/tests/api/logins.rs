@@ -189,14 +189,7 @@ async fn a_short_jwt_secret_is_refused_at_start() {
     assert!(message.contains("TOCSIN_JWT_SECRET") && message.contains("32"), "{message}");
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Postgres).await } )* }
-    };
-}
-
-both!(
+for_both_backends!(
     a_burst_of_wrong_passwords_is_refused_without_hashing_and_locks_out_only_its_address,
     behind_a_trusted_proxy_the_forwarded_client_is_throttled,
     without_trusted_proxies_forwarded_for_is_ignored,

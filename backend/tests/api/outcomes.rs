@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde_json::json;
 use tocsin_server::domain::lifecycle::DeliveryStatus;
 use tocsin_server::store::deliveries::{self, AttemptResult, OutcomeUpdate};
-use tocsin_server::store::{DatabaseUrl, PoolOptions, Store};
 
 use crate::firing::webhook_contact;
 use crate::helpers::TestApp;
@@ -30,9 +29,7 @@ async fn outcomes_are_written_only_under_the_lease(app: TestApp) {
     let n = app.get(&format!("/api/v1/notifications/{}", fired["notification_id"].as_str().unwrap())).await.expect(200);
     let ids: Vec<i64> = n["deliveries"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
 
-    let options =
-        PoolOptions { max_size: 2, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
-    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    let store = app.store().await;
     let first = ids[0];
     let row = store.read(move |c| deliveries::get(c, first)).await.unwrap();
     let token = row.lease_token.clone().expect("a sending row is leased");
@@ -100,9 +97,7 @@ async fn a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(b
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     let first = n["deliveries"][0]["id"].as_i64().unwrap();
 
-    let options =
-        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
-    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    let store = app.store().await;
     let orphan = store
         .write(move |c| {
             let row = deliveries::get(c, first)?;
@@ -139,19 +134,6 @@ async fn a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(b
     assert_eq!(row["attempts"], 2, "claimed again once its lease ran out: {row:#}");
 }
 
-mod unheld {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(crate::helpers::Backend::Sqlite)
-            .await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        super::a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent(crate::helpers::Backend::Postgres)
-            .await
-    }
-}
-
 /// A claim whose rows cannot be loaded for sending (here a notification row
 /// SQLite lets hold a time that is not one; PostgreSQL refuses such a row, so
 /// this runs on SQLite only) gives them back instead of holding them leased.
@@ -164,9 +146,7 @@ async fn a_claim_that_cannot_be_loaded_gives_its_rows_back() {
     // Without the give-back the row would stay leased well past the test.
     settings.delivery.lease_ms = 600_000;
     let app = crate::helpers::spawn_with(backend, db, settings).await;
-    let options =
-        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
-    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    let store = app.store().await;
     store
         .write(|c| {
             diesel::sql_query(
@@ -236,9 +216,7 @@ async fn a_full_medium_leaves_new_deliveries_in_the_table(backend: crate::helper
     let fired = app.post("/api/v1/groups/hooks/notify", json!({"message": "all"})).await.expect(201);
     let id = fired["notification_id"].as_str().unwrap().to_owned();
 
-    let options =
-        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
-    let store = Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap();
+    let store = app.store().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let waiting: i64 = store
@@ -264,13 +242,11 @@ async fn a_full_medium_leaves_new_deliveries_in_the_table(backend: crate::helper
     assert_eq!(sink.received().len(), 5);
 }
 
-mod full_medium {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_full_medium_leaves_new_deliveries_in_the_table(crate::helpers::Backend::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        super::a_full_medium_leaves_new_deliveries_in_the_table(crate::helpers::Backend::Postgres).await
-    }
+/// The scenarios that need settings of their own.
+mod with_settings {
+    use super::*;
+    for_both_backends!(
+        a_leased_row_this_instance_does_not_hold_is_not_renewed_and_gets_sent,
+        a_full_medium_leaves_new_deliveries_in_the_table
+    );
 }

@@ -10,8 +10,8 @@ use tocsin_server::delivery::channels::sms::SmsProvider;
 use tocsin_server::domain::keyring::Keyring;
 use tocsin_server::domain::lifecycle::delivery_reference;
 use tocsin_server::settings::Settings;
+use tocsin_server::store::instance;
 use tocsin_server::store::schema::provider_callbacks;
-use tocsin_server::store::{instance, DatabaseUrl, PoolOptions, Store};
 
 use crate::firing::{wait_for_notification, webhook_contact};
 use crate::helpers::{spawn_with, test_settings, Backend, TestApp, TestDb};
@@ -35,21 +35,15 @@ fn vonage(gateway: &Sink) -> impl FnOnce(&mut Settings) + '_ {
     }
 }
 
-async fn store_of(app: &TestApp) -> Store {
-    let options =
-        PoolOptions { max_size: 1, busy_timeout: Duration::from_secs(10), acquire_timeout: Duration::from_secs(10) };
-    Store::open(&DatabaseUrl::parse(&app.database_url).unwrap(), &options).await.unwrap()
-}
-
 /// The keyring the server signs with, read from its database: what only the
 /// server (and this test) can know.
 async fn server_keyring(app: &TestApp) -> Keyring {
-    let key = store_of(app).await.read(|c| instance::get_or_init(c, "master_key", String::new)).await.unwrap();
+    let key = app.store().await.read(|c| instance::get_or_init(c, "master_key", String::new)).await.unwrap();
     Keyring::new(key.as_bytes())
 }
 
 async fn callbacks_kept(app: &TestApp) -> Vec<(String, String)> {
-    store_of(app)
+    app.store()
         .await
         .read(|c| {
             Ok(provider_callbacks::table
@@ -59,18 +53,6 @@ async fn callbacks_kept(app: &TestApp) -> Vec<(String, String)> {
         })
         .await
         .unwrap()
-}
-
-async fn post_form(app: &TestApp, path: &str, form: &str) -> (u16, String) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 fn receipt_entries(delivery: &Value) -> usize {
@@ -101,7 +83,7 @@ async fn a_forged_receipt_for_a_webhook_in_flight_changes_nothing(backend: Backe
     let signed = delivery_reference(&server_keyring(&app).await, delivery_id);
     for reference in [format!("tocsin-{delivery_id}"), format!("tocsin-{delivery_id}-aaaaaaaaaaaaa"), signed] {
         let form = format!("client-ref={reference}&status=delivered&err-code=0");
-        assert_eq!(post_form(&app, "/ack/", &form).await, (200, "OK".into()));
+        assert_eq!(app.post_form("/ack/", &form).await, (200, "OK".into()));
     }
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "sending");
@@ -129,7 +111,7 @@ async fn a_receipt_from_another_provider_changes_nothing(backend: Backend) {
     // Clickatell's spelling of the same reference: signed, but Clickatell did
     // not send this message.
     let clickatell = format!("apiMsgId=cm1&cliMsgId={reference}&status=004");
-    assert_eq!(post_form(&app, "/ack/", &clickatell).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/ack/", &clickatell).await, (200, "OK".into()));
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "sent");
     assert_eq!(receipt_entries(&n["deliveries"][0]), 0);
@@ -137,13 +119,13 @@ async fn a_receipt_from_another_provider_changes_nothing(backend: Backend) {
     // Vonage's spelling with a made-up tag names nothing either.
     let delivery_id = n["deliveries"][0]["id"].as_i64().unwrap();
     let forged = format!("client-ref=tocsin-{delivery_id}-aaaaaaaaaaaaa&status=delivered&err-code=0");
-    assert_eq!(post_form(&app, "/ack/", &forged).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/ack/", &forged).await, (200, "OK".into()));
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "sent");
 
     // Vonage's own receipt does move it.
     let form = format!("client-ref={reference}&status=delivered&err-code=0");
-    assert_eq!(post_form(&app, "/ack/", &form).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/ack/", &form).await, (200, "OK".into()));
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "delivered");
 }
@@ -162,7 +144,7 @@ async fn a_verified_receipt_for_a_message_still_sending_waits_for_the_outcome(ba
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
     let receipt = format!("client-ref={}&status=delivered&err-code=0", form["client-ref"]);
-    assert_eq!(post_form(&app, "/ack/", &receipt).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/ack/", &receipt).await, (200, "OK".into()));
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "sending", "a receipt never moves a delivery still sending");
     gateway.set_stalled(false);
@@ -186,8 +168,8 @@ async fn with_a_vonage_secret_unsigned_receipts_change_nothing_anywhere(backend:
     let n = wait_for_notification(&app, id, |n| n["deliveries"][0]["status"] == "sent").await;
     let reference = delivery_reference(&server_keyring(&app).await, n["deliveries"][0]["id"].as_i64().unwrap());
     let unsigned = format!("client-ref={reference}&messageId=MSG-1&status=delivered&err-code=0");
-    assert_eq!(post_form(&app, "/ack/", &unsigned).await, (200, "OK".into()));
-    assert_eq!(post_form(&app, "/api/v1/receipts/vonage", &unsigned).await.0, 403);
+    assert_eq!(app.post_form("/ack/", &unsigned).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/api/v1/receipts/vonage", &unsigned).await.0, 403);
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "sent");
 
@@ -195,7 +177,7 @@ async fn with_a_vonage_secret_unsigned_receipts_change_nothing_anywhere(backend:
         secret,
         &[("client-ref", &reference), ("messageId", "MSG-1"), ("status", "delivered"), ("err-code", "0")],
     );
-    assert_eq!(post_form(&app, "/ack/", &signed).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/ack/", &signed).await, (200, "OK".into()));
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "delivered");
 }
@@ -233,16 +215,16 @@ async fn unverified_callbacks_are_limited_per_source_but_verified_ones_never(bac
     for i in 0..6 {
         let forged = format!("client-ref=tocsin-{i}-bbbbbbbbbbbbb&status=delivered&err-code=0");
         // RedFlash's contract: the gateway always hears OK.
-        assert_eq!(post_form(&app, "/ack/", &forged).await, (200, "OK".into()));
+        assert_eq!(app.post_form("/ack/", &forged).await, (200, "OK".into()));
     }
-    assert_eq!(post_form(&app, "/inbound/", "msisdn=1&text=hi").await, (200, "OK".into()));
-    let (status, body) = post_form(&app, "/api/v1/receipts/vonage", "client-ref=tocsin-1-x&err-code=0").await;
+    assert_eq!(app.post_form("/inbound/", "msisdn=1&text=hi").await, (200, "OK".into()));
+    let (status, body) = app.post_form("/api/v1/receipts/vonage", "client-ref=tocsin-1-x&err-code=0").await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(callbacks_kept(&app).await.len(), 3, "only the burst is stored");
 
     let reference = delivery_reference(&server_keyring(&app).await, n["deliveries"][0]["id"].as_i64().unwrap());
     let genuine = format!("client-ref={reference}&status=delivered&err-code=0");
-    assert_eq!(post_form(&app, "/ack/", &genuine).await, (200, "OK".into()));
+    assert_eq!(app.post_form("/ack/", &genuine).await, (200, "OK".into()));
     let n = app.get(&format!("/api/v1/notifications/{id}")).await.expect(200);
     assert_eq!(n["deliveries"][0]["status"], "delivered");
     assert_eq!(callbacks_kept(&app).await.last().map(|(_, o)| o.as_str()), Some("matched"));
@@ -252,9 +234,9 @@ async fn callback_bodies_over_8_kib_are_refused(backend: Backend) {
     let app = app(backend, |_| {}).await;
     let big = format!("text={}", "x".repeat(9 * 1024));
     for path in ["/ack/", "/inbound/", "/api/v1/receipts/vonage", "/api/v1/receipts/twilio"] {
-        assert_eq!(post_form(&app, path, &big).await.0, 413, "{path}");
+        assert_eq!(app.post_form(path, &big).await.0, 413, "{path}");
     }
-    let (status, _) = post_form(&app, "/api/v1/receipts/vonage", &big).await;
+    let (status, _) = app.post_form("/api/v1/receipts/vonage", &big).await;
     assert_eq!(status, 413);
     assert!(callbacks_kept(&app).await.is_empty());
 }
@@ -265,9 +247,9 @@ async fn old_callbacks_are_deleted_after_their_retention(backend: Backend) {
         s.delivery.retention_interval_ms = 50;
     })
     .await;
-    assert_eq!(post_form(&app, "/inbound/", "msisdn=447700900123&text=recent").await.0, 200);
+    assert_eq!(app.post_form("/inbound/", "msisdn=447700900123&text=recent").await.0, 200);
     let two_days_ago = tocsin_server::store::now() - chrono::Duration::days(2);
-    store_of(&app)
+    app.store()
         .await
         .write(move |c| {
             diesel::insert_into(provider_callbacks::table)
@@ -295,14 +277,7 @@ async fn old_callbacks_are_deleted_after_their_retention(backend: Backend) {
     }
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Postgres).await } )* }
-    };
-}
-
-both!(
+for_both_backends!(
     a_forged_receipt_for_a_webhook_in_flight_changes_nothing,
     a_receipt_from_another_provider_changes_nothing,
     a_verified_receipt_for_a_message_still_sending_waits_for_the_outcome,

@@ -39,15 +39,7 @@ async fn sms_contacts(app: &TestApp, n: usize) {
 }
 
 async fn ack(app: &TestApp, form: &str) -> (u16, String) {
-    let res = app
-        .client
-        .post(app.url("/ack/"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
+    app.post_form("/ack/", form).await
 }
 
 fn statuses(n: &Value) -> Vec<String> {
@@ -247,14 +239,7 @@ async fn clickatell_sends_and_its_callbacks_on_ack_move_it_forward(backend: Back
     assert_eq!(n["counts"], json!({"delivered": 1, "failed": 1}), "{:#}", n["counts"]);
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::helpers::Backend::Postgres).await } )* }
-    };
-}
-
-both!(
+for_both_backends!(
     twilio_sends_with_a_status_callback_and_only_signed_callbacks_count,
     clickatell_sends_and_its_callbacks_on_ack_move_it_forward,
     an_sms_is_sent_and_its_receipt_moves_it_forward_never_back,
