@@ -334,8 +334,9 @@ impl Sender {
     fn start(&self, job: Job, medium: Option<Medium>, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
         let Sender { dispatcher, channels, outcomes } = self.clone();
         tokio::spawn(async move {
+            let mut job = job;
             let _permit = permit;
-            let ticket = Ticket::of(&job.row);
+            let ticket = Ticket::take(&mut job.row);
             let outcome = guarded(send(&channels, job, medium)).await;
             let update = ticket.update(&dispatcher, medium, outcome);
             // The recorder only stops at shutdown; the lease then covers us.
@@ -407,13 +408,14 @@ struct Ticket {
 }
 
 impl Ticket {
-    fn of(row: &DeliveryRow) -> Self {
+    /// What the send does not need is taken, not copied.
+    fn take(row: &mut DeliveryRow) -> Self {
         Ticket {
             id: row.id,
             notification_id: row.notification_id,
             kind: row.kind,
             medium: row.medium.clone(),
-            lease_token: row.lease_token.clone().unwrap_or_default(),
+            lease_token: row.lease_token.take().unwrap_or_default(),
             attempts: row.attempts,
             queued_at: row.queued_at,
             expires_at: row.expires_at,

@@ -72,8 +72,8 @@ impl Keyring {
     }
 
     fn key(&self, purpose: Purpose) -> &[u8; 32] {
-        let index = Purpose::ALL.iter().position(|p| *p == purpose).unwrap_or(0);
-        &self.keys[index]
+        // `ALL` lists the purposes in declaration order, as `new` derived them.
+        &self.keys[purpose as usize]
     }
 
     fn mac(&self, purpose: Purpose, message: &[u8]) -> Hmac<Sha256> {
@@ -109,6 +109,13 @@ mod tests {
         assert!(ring.verify(Purpose::Receipt, b"42", &tag[..8]));
         assert!(!ring.verify(Purpose::Link, b"42", &tag));
         assert!(!ring.verify(Purpose::Receipt, b"43", &tag));
+    }
+
+    #[test]
+    fn all_lists_the_purposes_in_declaration_order() {
+        for (index, purpose) in Purpose::ALL.iter().enumerate() {
+            assert_eq!(*purpose as usize, index, "{purpose:?}");
+        }
     }
 
     #[test]

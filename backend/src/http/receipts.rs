@@ -112,8 +112,10 @@ async fn handle(
             return keep_limited(state, req, CallbackKind::Receipt, provider, raw, outcome, receipt).await;
         }
     };
-    let (for_apply, raw_for_apply) = (receipt.clone(), raw.clone());
-    let applied = state.store.write(move |c| stored::apply(c, &for_apply, &target, &raw_for_apply)).await?;
+    // The receipt and its raw text come back from the write: a broadcast's
+    // thousands of receipts are not copied on the way.
+    let (applied, receipt, raw) =
+        state.store.write(move |c| Ok((stored::apply(c, &receipt, &target, &raw)?, receipt, raw))).await?;
     let outcome = match applied {
         Applied::Matched(_) | Applied::Waiting(_) => return Ok(Handled::Kept),
         // A provider id nobody recorded yet may be the answer of a send still
