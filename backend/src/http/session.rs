@@ -45,16 +45,21 @@ pub async fn create_session(
     let lookup = username.clone();
     let operator = state.store.read(move |c| operators::find_by_username(c, &lookup)).await?;
     let hash = operator.as_ref().map_or_else(|| dummy_password_hash().to_owned(), |o| o.password_hash.clone());
+    let enabled = operator.as_ref().is_some_and(|o| o.enabled);
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    // The attempt travels with the hash, so that a client going away leaves
-    // its slot taken until the hashing actually ends.
-    let (matches, attempt) =
-        web::block(move || (verify_password(&password, &hash), attempt)).await.map_err(ApiError::internal)?;
+    // The attempt travels with the hash and is counted where it ends, so a
+    // client going away neither frees its slot early nor escapes its failure.
+    let succeeded = web::block(move || {
+        let succeeded = verify_password(&password, &hash) && enabled;
+        attempt.finish(succeeded);
+        succeeded
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let address_text = address.map(|a| a.to_string()).unwrap_or_default();
     let operator = match operator {
-        Some(op) if matches && op.enabled => op,
+        Some(op) if succeeded => op,
         _ => {
-            attempt.finish(false);
             tracing::info!(username = %username, address = %address_text, "failed login");
             let (who, detail) = (username.clone(), serde_json::json!({"address": address_text}));
             state
@@ -64,7 +69,6 @@ pub async fn create_session(
             return Err(ApiError::unauthorized("wrong username or password"));
         }
     };
-    attempt.finish(true);
     let ttl = chrono::Duration::minutes(state.settings.auth.token_ttl_minutes.max(1));
     let (token, expires_at) = state
         .tokens
