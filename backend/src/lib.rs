@@ -7,6 +7,7 @@
 pub mod delivery;
 pub mod domain;
 pub mod http;
+pub mod ingest;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -3,17 +3,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path, Query};
-use actix_web::{post, HttpRequest, HttpResponse};
+use actix_web::{post, HttpResponse};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tocsin_types::{DryRunResponse, ErrorBody, FireOutcome, FireRequest, FireResponse, NotifyRequest};
 use utoipa::IntoParams;
 
-use crate::delivery::intake::{self, Accepted, FireCommand, FireTarget, IdempotencyKey};
-use crate::domain::ValidationError;
+use crate::delivery::intake::{self, Accepted, FireCommand, FireTarget};
+use crate::ingest::native;
 
 use super::auth::{Authorized, Send};
 use super::error::ApiError;
+use super::idempotency::Idempotency;
 use super::state::AppState;
 
 /// `?dry_run=true`: answer with the plan, store and send nothing.
@@ -50,27 +50,13 @@ pub struct FireOptions {
 pub async fn fire_event(
     auth: Authorized<Send>,
     state: Data<AppState>,
-    req: HttpRequest,
     slug: Path<String>,
     options: Query<FireOptions>,
     body: Json<FireRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    if let Some(key) = &body.dedup_key {
-        if key.is_empty() || key.len() > 255 {
-            return Err(ValidationError::new("dedup_key", "must be 1 to 255 characters").into());
-        }
-    }
-    let idempotency = idempotency(&req, &auth.actor(), &serde_json::to_string(&body).unwrap_or_default())?;
-    let cmd = FireCommand {
-        target: FireTarget::Event(slug.into_inner()),
-        args: body.args,
-        dedup_key: body.dedup_key,
-        message: String::new(),
-        subject: String::new(),
-        raised_by: auth.actor(),
-        idempotency,
-    };
+    let key = idempotency.scoped(&auth.actor(), &*body);
+    let cmd = native::event(slug.into_inner(), body.into_inner(), auth.actor())?.with_idempotency(key);
     run(&state, &auth, cmd, options.dry_run).await
 }
 
@@ -93,12 +79,12 @@ pub async fn fire_event(
 pub async fn notify_contact(
     auth: Authorized<Send>,
     state: Data<AppState>,
-    req: HttpRequest,
     slug: Path<String>,
     options: Query<FireOptions>,
     body: Json<NotifyRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    notify(auth, state, req, FireTarget::Contact(slug.into_inner()), options.dry_run, body.into_inner()).await
+    notify(auth, state, idempotency, FireTarget::Contact(slug.into_inner()), options.dry_run, body.into_inner()).await
 }
 
 /// Notify a group.
@@ -120,38 +106,24 @@ pub async fn notify_contact(
 pub async fn notify_group(
     auth: Authorized<Send>,
     state: Data<AppState>,
-    req: HttpRequest,
     slug: Path<String>,
     options: Query<FireOptions>,
     body: Json<NotifyRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    notify(auth, state, req, FireTarget::Group(slug.into_inner()), options.dry_run, body.into_inner()).await
+    notify(auth, state, idempotency, FireTarget::Group(slug.into_inner()), options.dry_run, body.into_inner()).await
 }
 
 async fn notify(
     auth: Authorized<Send>,
     state: Data<AppState>,
-    req: HttpRequest,
-    target: FireTarget,
+    idempotency: Idempotency,
+    to: FireTarget,
     dry_run: bool,
     body: NotifyRequest,
 ) -> Result<HttpResponse, ApiError> {
-    if body.message.trim().is_empty() {
-        return Err(ValidationError::new("message", "must not be empty").into());
-    }
-    if body.message.len() > 16 * 1024 {
-        return Err(ValidationError::new("message", "must be at most 16384 bytes").into());
-    }
-    let idempotency = idempotency(&req, &auth.actor(), &serde_json::to_string(&body).unwrap_or_default())?;
-    let cmd = FireCommand {
-        target,
-        args: serde_json::Map::new(),
-        dedup_key: None,
-        message: body.message,
-        subject: body.subject.unwrap_or_default(),
-        raised_by: auth.actor(),
-        idempotency,
-    };
+    let key = idempotency.scoped(&auth.actor(), &body);
+    let cmd = native::notify(to, body, auth.actor())?.with_idempotency(key);
     run(&state, &auth, cmd, dry_run).await
 }
 
@@ -179,26 +151,4 @@ async fn run(
                 .body(body)
         }
     })
-}
-
-/// The `Idempotency-Key` header, scoped to the caller, with a hash of the
-/// request so that a key reused for another request is recognised.
-fn idempotency(req: &HttpRequest, caller: &str, body: &str) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else { return Ok(None) };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b)))
-        .ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters"))?;
-    let mut hasher = Sha256::new();
-    hasher.update(req.path().to_ascii_lowercase().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(req.query_string().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(body.as_bytes());
-    Ok(Some(IdempotencyKey {
-        caller: caller.to_owned(),
-        key: key.to_owned(),
-        request_hash: hex::encode(hasher.finalize()),
-    }))
 }

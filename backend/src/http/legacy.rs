@@ -11,20 +11,14 @@ use actix_web::{HttpRequest, HttpResponse};
 use regex::Regex;
 use serde::Serialize;
 
-use crate::delivery::intake::{self, Accepted, FireCommand, FireError, FireTarget};
+use crate::delivery::intake::{self, Accepted, FireError};
 use crate::domain::access::{Caller, Permission};
+use crate::ingest::redflash::{self, field, Fields, Refusal};
+pub use crate::ingest::redflash::{form_fields, LegacyRoute};
 use crate::store::{contacts, groups, now};
 
 use super::auth::find_api_key;
 use super::state::AppState;
-
-/// A legacy route recognised in a path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LegacyRoute {
-    Contact(String),
-    Group(String),
-    Event(String),
-}
 
 /// Recognises `…/contact/<slug>/` and the like: with or without the trailing
 /// slash, behind any path prefix and with doubled slashes (sentry-redflash
@@ -102,64 +96,14 @@ fn message(status: StatusCode, text: &str) -> HttpResponse {
     answer(status, &Message { message: text })
 }
 
-/// The form fields of the body (whatever its declared content type), then
-/// those of the query string; a repeated field keeps its last value.
-pub fn form_fields(body: &[u8]) -> serde_json::Map<String, serde_json::Value> {
-    let mut fields = serde_json::Map::new();
-    for (k, v) in url::form_urlencoded::parse(body) {
-        fields.insert(k.into_owned(), serde_json::Value::String(v.into_owned()));
-    }
-    fields
-}
-
-/// The fields of a request body as Django's `request.POST` saw them: a
-/// `multipart/form-data` body's text parts (file parts are not form fields),
-/// anything else parsed as URL-encoded whatever it claims to be. A malformed
-/// multipart body yields the fields read before the fault, so the caller
-/// answers as RedFlash would for the fields that are missing.
-pub async fn body_fields(req: &HttpRequest, body: &Bytes) -> serde_json::Map<String, serde_json::Value> {
-    let boundary = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .filter(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
-        .and_then(|ct| multer::parse_boundary(ct).ok());
-    match boundary {
-        Some(boundary) => multipart_fields(body.clone(), boundary).await,
-        None => form_fields(body),
-    }
-}
-
-async fn multipart_fields(body: Bytes, boundary: String) -> serde_json::Map<String, serde_json::Value> {
-    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
-    let mut parts = multer::Multipart::new(stream, boundary);
-    let mut fields = serde_json::Map::new();
-    while let Ok(Some(part)) = parts.next_field().await {
-        if part.file_name().is_some() {
-            continue;
-        }
-        let Some(name) = part.name().map(str::to_owned) else { continue };
-        match part.text().await {
-            Ok(text) => {
-                fields.insert(name, serde_json::Value::String(text));
-            }
-            Err(_) => break,
-        }
-    }
-    fields
-}
-
-fn field(fields: &serde_json::Map<String, serde_json::Value>, name: &str) -> Option<String> {
-    fields.get(name).and_then(|v| v.as_str()).map(str::to_owned)
+/// The fields of a request body as RedFlash read them.
+pub async fn body_fields(req: &HttpRequest, body: &Bytes) -> Fields {
+    let content_type = req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    redflash::body_fields(content_type, body).await
 }
 
 /// Serves one legacy request, checking in RedFlash's order.
-pub async fn serve(
-    state: Data<AppState>,
-    req: HttpRequest,
-    route: LegacyRoute,
-    form: serde_json::Map<String, serde_json::Value>,
-) -> HttpResponse {
+pub async fn serve(state: Data<AppState>, req: HttpRequest, route: LegacyRoute, form: Fields) -> HttpResponse {
     let query = form_fields(req.query_string().as_bytes());
     // 1. The key: from the body first, then the query string.
     let key = field(&form, "api_key")
@@ -193,52 +137,21 @@ pub async fn serve(
         return describe(&state, route).await;
     }
     // 5. A contact or group message must be there before the lookup.
-    let text = field(&form, "message").unwrap_or_default();
-    if !matches!(route, LegacyRoute::Event(_)) && text.is_empty() {
-        return message(StatusCode::INTERNAL_SERVER_ERROR, "Empty message");
-    }
-    let (target, args) = match route {
-        LegacyRoute::Contact(slug) => (FireTarget::Contact(slug), serde_json::Map::new()),
-        LegacyRoute::Group(slug) => (FireTarget::Group(slug), serde_json::Map::new()),
-        LegacyRoute::Event(slug) => {
-            // The key is not part of the template context: it would leak into messages.
-            let mut args = form.clone();
-            args.remove("api_key");
-            (FireTarget::Event(slug), args)
-        }
-    };
-    let cmd = FireCommand {
-        target,
-        args,
-        dedup_key: None,
-        message: text,
-        subject: String::new(),
-        raised_by: caller.actor(),
-        idempotency: None,
+    let cmd = match redflash::command(route, &form, caller.actor()) {
+        Ok(cmd) => cmd,
+        Err(Refusal::EmptyMessage) => return message(StatusCode::INTERNAL_SERVER_ERROR, "Empty message"),
     };
     match intake::fire(&state.fires, cmd).await {
         Ok(Accepted::Created(r) | Accepted::Attached(r)) => {
             answer(StatusCode::CREATED, &AcceptedBody { message: "OK", notification_id: &r.notification_id })
         }
         Ok(Accepted::Replayed { .. }) => message(StatusCode::INTERNAL_SERVER_ERROR, "Unexpected replay"),
-        Err(e) => refusal(e),
-    }
-}
-
-fn refusal(e: FireError) -> HttpResponse {
-    match e {
-        FireError::NotFound { slug, .. } => message(StatusCode::NOT_FOUND, &format!("{slug} not found")),
-        FireError::Disabled { kind: "contact", slug, name } => {
-            message(StatusCode::NOT_FOUND, &format!("Contact '{name}' ({slug}) is disabled"))
-        }
-        FireError::Disabled { kind: "group", slug, .. } => {
-            message(StatusCode::NOT_FOUND, &format!("Group {slug} is disabled"))
-        }
-        FireError::Disabled { slug, .. } => message(StatusCode::NOT_FOUND, &format!("Event {slug} is disabled")),
-        FireError::Render(r) => message(StatusCode::INTERNAL_SERVER_ERROR, &r.message),
-        other => {
-            tracing::error!(error = %other, "legacy fire failed");
-            message(StatusCode::INTERNAL_SERVER_ERROR, "The notification could not be stored")
+        Err(e) => {
+            let (status, text) = redflash::refusal(&e);
+            if status >= 500 && !matches!(e, FireError::Render(_)) {
+                tracing::error!(error = %e, "legacy fire failed");
+            }
+            message(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &text)
         }
     }
 }
@@ -308,13 +221,5 @@ mod tests {
         assert_eq!(recognise_callback("/prefix/inbound/"), Some(Callback::Inbound));
         assert_eq!(recognise_callback("/acknowledge"), None);
         assert_eq!(recognise_callback("/api/v1/notifications/x/acknowledge"), None);
-    }
-
-    #[test]
-    fn form_fields_keep_the_last_value_of_a_repeated_field() {
-        let f = form_fields(b"x=1&y=two+words&x=3&empty=");
-        assert_eq!(f["x"], "3");
-        assert_eq!(f["y"], "two words");
-        assert_eq!(f["empty"], "");
     }
 }

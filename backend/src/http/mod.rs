@@ -14,6 +14,7 @@ pub mod extract;
 pub mod firing;
 pub mod groups;
 pub mod health;
+pub mod idempotency;
 pub mod legacy;
 pub mod media;
 pub mod metrics;

@@ -10,6 +10,13 @@ use super::{DbConnection, StoreError};
 use crate::domain::media::Medium;
 use crate::domain::plan::{ContactInfo, DestinationInfo, DirectorySnapshot, GroupInfo, Target};
 
+/// The tables a fire's plan is read from. Each moves `directory_version` on
+/// every insert, update and delete (triggers, on both backends), which is what
+/// lets a plan be cached until the version moves: a new table that feeds plans
+/// is added here and gets its triggers in the migration that creates it.
+pub const PLAN_TABLES: &[&str] =
+    &["events", "event_targets", "contacts", "destinations", "contact_groups", "group_members"];
+
 /// The directory's version: it changes whenever anything a fire reads from
 /// the directory does (see the `directory_version` migration).
 pub fn version(conn: &mut DbConnection) -> Result<i64, StoreError> {

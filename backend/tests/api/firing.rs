@@ -20,6 +20,7 @@ on_both_backends!(
     fires_arriving_together_each_reach_their_own_recipients,
     each_delivery_is_sent_to_its_own_address_under_its_own_id,
     every_directory_change_reaches_the_next_fire_on_one_instance,
+    every_table_a_plan_reads_moves_the_directory_version,
 );
 
 /// Polls the notification until `done` holds for it (30 s at most).
@@ -491,4 +492,54 @@ pub async fn every_directory_change_reaches_the_next_fire(fires: &TestApp, chang
 
 async fn every_directory_change_reaches_the_next_fire_on_one_instance(app: TestApp) {
     every_directory_change_reaches_the_next_fire(&app, &app).await;
+}
+
+#[derive(diesel::QueryableByName)]
+struct TriggerText {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    text: String,
+}
+
+/// The plan cache's rule (`delivery::intake::plans`): a table a plan reads
+/// moves `directory_version` on insert, update and delete, on each backend.
+async fn every_table_a_plan_reads_moves_the_directory_version(app: TestApp) {
+    use diesel::prelude::*;
+    use tocsin_server::store::DbConnection;
+    let tables = tocsin_server::store::directory::PLAN_TABLES;
+    let found = app
+        .store()
+        .await
+        .read(move |conn| {
+            let mut found = Vec::new();
+            for table in tables {
+                // The events each trigger that moves the version fires on.
+                let rows: Vec<TriggerText> = match conn {
+                    DbConnection::Sqlite(c) => diesel::sql_query(
+                        "SELECT sql AS text FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? \
+                         AND sql LIKE '%UPDATE directory_version%'",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(*table)
+                    .load(c)?,
+                    DbConnection::Postgresql(c) => diesel::sql_query(
+                        "SELECT event_manipulation AS text FROM information_schema.triggers \
+                         WHERE event_object_table = $1 AND action_statement LIKE '%directory_version%'",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(*table)
+                    .load(c)?,
+                };
+                found.push((*table, rows.into_iter().map(|r| r.text.to_uppercase()).collect::<Vec<_>>()));
+            }
+            Ok(found)
+        })
+        .await
+        .unwrap();
+    for (table, triggers) in found {
+        for event in ["INSERT", "UPDATE", "DELETE"] {
+            assert!(
+                // PostgreSQL names the event; SQLite's trigger text says `AFTER <event>`.
+                triggers.iter().any(|t| t == event || t.contains(&format!("AFTER {event}"))),
+                "{table} has no trigger moving directory_version on {event}: {triggers:?}"
+            );
+        }
+    }
 }
