@@ -24,6 +24,9 @@ use actix_web::{get, post, HttpRequest, HttpResponse};
 use tocsin_types::ErrorBody;
 
 use crate::domain::lifecycle::{CallbackKind, CallbackOutcome};
+use secrecy::ExposeSecret;
+
+use crate::delivery::channels::sms::{self, twilio, vonage};
 use crate::domain::receipts::{self, Receipt, ReceiptMatch, ReceiptTarget};
 use crate::store::receipts::{self as stored, Applied};
 
@@ -172,8 +175,15 @@ fn payload_too_large() -> HttpResponse {
 
 /// Whether a Vonage receipt's signature verifies, when a secret is configured.
 fn vonage_signed(state: &AppState, fields: &BTreeMap<String, String>) -> Option<bool> {
-    let secret = state.settings.sms.vonage.signature_secret.as_deref().filter(|s| !s.is_empty())?;
-    Some(receipts::vonage_signature_valid(secret, fields))
+    let secret = state
+        .settings
+        .sms
+        .vonage
+        .signature_secret
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
+        .filter(|s| !s.is_empty())?;
+    Some(vonage::signature_valid(secret, fields))
 }
 
 /// RedFlash's `/ack/`: Vonage (Nexmo) and Clickatell receipts, any method.
@@ -182,7 +192,7 @@ pub async fn legacy_ack(state: Data<AppState>, req: HttpRequest, body: Bytes) ->
         return payload_too_large();
     }
     let fields = fields(&req, &body);
-    let receipt = receipts::parse_ack(&fields);
+    let receipt = sms::parse_ack(&fields);
     let provider = receipt.as_ref().map_or("unknown", |r| r.provider);
     let signed = if provider == "vonage" { vonage_signed(&state, &fields) } else { None };
     let checked = check(&state, receipt, signed);
@@ -245,17 +255,17 @@ pub async fn twilio_receipt(state: Data<AppState>, req: HttpRequest, body: Bytes
         return Err(api_too_large());
     }
     let params: BTreeMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let token = &state.settings.sms.twilio.auth_token;
+    let token = state.settings.sms.twilio.auth_token.expose_secret();
     let (signed, refusal) = if token.is_empty() {
         (false, ApiError::forbidden("Twilio is not configured on this server"))
     } else {
         let signature = req.headers().get("X-Twilio-Signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let valid = receipts::twilio_signature_valid(token, &request_url(&state, &req), &params, signature);
+        let valid = twilio::signature_valid(token, &request_url(&state, &req), &params, signature);
         (valid, ApiError::forbidden("invalid X-Twilio-Signature"))
     };
     let query: BTreeMap<String, String> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    let receipt = receipts::parse_twilio(&params, query.get("ref").map(String::as_str));
+    let receipt = twilio::parse_receipt(&params, query.get("ref").map(String::as_str));
     let checked = check(&state, receipt, Some(signed));
     let handled = handle(&state, &req, checked, "twilio", raw(&params)).await?;
     api_answer(handled, (!signed).then_some(refusal))
@@ -322,7 +332,7 @@ async fn vonage(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Http
     }
     let fields = fields(req, body);
     let signed = vonage_signed(state, &fields);
-    let checked = check(state, receipts::parse_vonage(&fields), signed);
+    let checked = check(state, vonage::parse_receipt(&fields), signed);
     let handled = handle(state, req, checked, "vonage", raw(&fields)).await?;
     api_answer(handled, (signed == Some(false)).then(|| ApiError::forbidden("invalid Vonage signature")))
 }
