@@ -8,6 +8,15 @@ use figment::Figment;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+// The channels' sections are defined beside the code that uses them (each SMS
+// provider's in its own file) and reachable from here, so every setting can be
+// found from this module.
+pub use crate::delivery::channels::email::{SmtpSettings, SmtpTls};
+pub use crate::delivery::channels::sms::{
+    ClickatellSettings, EmailGatewaySettings, GenericSmsSettings, SmsProvider, SmsSettings, TwilioSettings,
+    VonageSettings,
+};
+
 /// Everything `tocsin serve` can be told.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -45,11 +54,11 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// The SMTP server email goes through (`TOCSIN_SMTP__HOST`, `__PORT`, `__TLS`
     /// none|starttls|tls, `__USERNAME`, `__PASSWORD`, `__FROM`); email is off until a host is set.
-    pub smtp: crate::delivery::channels::email::SmtpSettings,
+    pub smtp: SmtpSettings,
     /// The SMS gateway (`TOCSIN_SMS__PROVIDER` vonage|twilio|clickatell|generic|email_gateway,
     /// an optional `__FALLBACK`, and each provider's credentials, e.g. `TOCSIN_SMS__TWILIO__ACCOUNT_SID`);
     /// SMS is off until a provider is set.
-    pub sms: crate::delivery::channels::sms::SmsSettings,
+    pub sms: SmsSettings,
     /// Provider callbacks: receipts and inbound messages (`TOCSIN_CALLBACKS__*`).
     pub callbacks: CallbackSettings,
 }

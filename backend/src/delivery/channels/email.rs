@@ -16,10 +16,10 @@ use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::TlsParameters;
 use lettre::{Address, Message};
+use secrecy::{ExposeSecret, SecretString};
 
 use self::relay::{IdlePolicy, Relay, RelayError, RelaySettings, Security};
 use crate::delivery::message::{Outcome, OutgoingMessage};
-use crate::domain::media::Medium;
 
 /// Longest subject taken from the first line of a body, in characters.
 const SUBJECT_FROM_BODY_CHARS: usize = 120;
@@ -29,7 +29,7 @@ const FALLBACK_SUBJECT: &str = "Tocsin notification";
 const ERROR_CHARS: usize = 300;
 
 /// SMTP relay settings (`smtp` section, `TOCSIN_SMTP__*`).
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct SmtpSettings {
     /// Relay host name; `None` means email is not configured.
@@ -42,7 +42,7 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     /// Password for SMTP AUTH; never serialized or printed.
     #[serde(skip_serializing)]
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// The From header, a mailbox such as `"Tocsin <tocsin@example.com>"`.
     pub from: String,
     /// How long one message may take, connecting included, in milliseconds
@@ -67,22 +67,6 @@ impl Default for SmtpSettings {
     }
 }
 
-// Written by hand so the password can never end up in a log line.
-impl fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("from", &self.from)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("pool_size", &self.pool_size)
-            .finish()
-    }
-}
-
 /// How the SMTP connection is encrypted.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -95,7 +79,7 @@ pub enum SmtpTls {
     Tls,
 }
 
-/// Delivers [`Medium::Email`] messages over connections kept open to the relay.
+/// Delivers [`Medium::Email`](crate::domain::media::Medium::Email) messages over connections kept open to the relay.
 ///
 /// Cloning is cheap and shares the connections, so the SMS email gateway can
 /// use them too.
@@ -170,7 +154,8 @@ impl EmailChannel {
             }
         };
         let username = settings.username.as_deref().filter(|name| !name.is_empty());
-        let password = settings.password.as_deref().filter(|password| !password.is_empty());
+        let password =
+            settings.password.as_ref().map(ExposeSecret::expose_secret).filter(|password| !password.is_empty());
         let credentials = match (username, password) {
             (Some(username), Some(password)) => Some(Credentials::new(username.to_owned(), password.to_owned())),
             (Some(_), None) => {
@@ -204,9 +189,6 @@ impl EmailChannel {
     /// Sends `msg` to `msg.address` as a text/plain mail; the subject is
     /// `msg.subject`, or the first line of the body when that is empty.
     pub async fn send(&self, msg: &OutgoingMessage) -> Outcome {
-        if msg.medium != Medium::Email {
-            return Outcome::Failed { error: format!("the email channel cannot deliver {} messages", msg.medium) };
-        }
         let subject = subject_for(msg);
         self.send_mail(msg, Mail { to: &msg.address, subject: Some(&subject), body: &msg.body }).await
     }
@@ -309,6 +291,12 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+impl crate::delivery::channels::Channel for EmailChannel {
+    fn send<'a>(&'a self, msg: &'a OutgoingMessage) -> futures_util::future::BoxFuture<'a, Outcome> {
+        Box::pin(EmailChannel::send(self, msg))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
@@ -323,6 +311,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::delivery::channels::tests::message;
     use crate::delivery::fake_http::FakeServer;
+    use crate::domain::media::Medium;
 
     /// Generous bound for waiting on something the test has already caused.
     const PATIENCE: Duration = Duration::from_secs(10);
@@ -671,7 +660,7 @@ pub(crate) mod tests {
         let sink = SmtpSink::start(Script { auth: true, ..Script::default() }).await;
         let settings = SmtpSettings {
             username: Some("tocsin".to_owned()),
-            password: Some(SINK_PASSWORD.to_owned()),
+            password: Some(SINK_PASSWORD.into()),
             ..sink.settings()
         };
         let channel = EmailChannel::new(&settings).unwrap().unwrap();
@@ -683,7 +672,7 @@ pub(crate) mod tests {
         assert!(mails.iter().all(|mail| mail.user.as_deref() == Some("tocsin")), "{mails:?}");
         assert_eq!(sink.connections(), 1, "authenticated once, for both mails");
 
-        let wrong = SmtpSettings { password: Some("wrong".to_owned()), ..settings };
+        let wrong = SmtpSettings { password: Some("wrong".into()), ..settings };
         let outcome = EmailChannel::new(&wrong).unwrap().unwrap().send(&email("oncall@example.com")).await;
         let Outcome::Failed { error } = outcome else { panic!("{outcome:?}") };
         assert!(error.contains("535"), "{error}");
@@ -731,7 +720,7 @@ pub(crate) mod tests {
             host: Some("127.0.0.1".to_owned()),
             port,
             tls: SmtpTls::None,
-            password: Some("hunter2-smtp".to_owned()),
+            password: Some("hunter2-smtp".into()),
             username: Some("tocsin".to_owned()),
             ..SmtpSettings::default()
         };
@@ -806,14 +795,6 @@ pub(crate) mod tests {
         assert_eq!(sink.connections(), 0);
     }
 
-    #[tokio::test]
-    async fn other_media_are_refused() {
-        let sink = SmtpSink::start(Script::default()).await;
-        let msg = message(Medium::Sms, "+447700900123", serde_json::json!({}));
-        assert!(matches!(sink.channel().send(&msg).await, Outcome::Failed { .. }));
-        assert_eq!(sink.connections(), 0);
-    }
-
     #[test]
     fn no_host_means_email_is_not_configured() {
         assert!(EmailChannel::new(&SmtpSettings::default()).unwrap().is_none());
@@ -845,7 +826,7 @@ pub(crate) mod tests {
                 "TOCSIN_SMTP__PASSWORD",
             ),
             (
-                SmtpSettings { host, password: Some("hunter2-smtp".to_owned()), ..SmtpSettings::default() },
+                SmtpSettings { host, password: Some("hunter2-smtp".into()), ..SmtpSettings::default() },
                 "TOCSIN_SMTP__USERNAME",
             ),
         ];
@@ -866,7 +847,7 @@ pub(crate) mod tests {
         assert_eq!(settings.from, "Tocsin <tocsin@localhost>");
         assert_eq!(settings.timeout_ms, 10_000);
         assert_eq!(settings.pool_size, 8);
-        assert_eq!(settings.password.as_deref(), Some("hunter2-smtp"));
+        assert_eq!(settings.password.as_ref().map(ExposeSecret::expose_secret), Some("hunter2-smtp"));
         let serialized = serde_json::to_string(&settings).unwrap();
         assert!(!serialized.contains("hunter2") && !serialized.contains("password"), "{serialized}");
         assert!(!format!("{settings:?}").contains("hunter2"));
