@@ -14,7 +14,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::delivery::channels::email::EmailChannel;
-use crate::delivery::channels::sms::SmsChannel;
+use crate::delivery::channels::registry::{Parts, REGISTRY};
 use crate::delivery::dispatcher::{Dispatcher, DispatcherConfig};
 use crate::delivery::intake::FireWriter;
 use crate::delivery::outbound::{OutboundClient, OutboundPolicy};
@@ -23,7 +23,6 @@ use crate::delivery::send::Channels;
 use crate::domain::credentials::{generate_password, generate_secret, hash_password};
 use crate::domain::keyring::Keyring;
 use crate::domain::login_throttle::LoginThrottle;
-use crate::domain::media::Medium;
 use crate::domain::tokens::TokenKeys;
 use crate::http::callback_limit::CallbackLimiter;
 use crate::http::security_headers::{self, SecurityHeaders};
@@ -182,16 +181,7 @@ fn start_dispatcher(
         max: Duration::from_millis(d.retry_max_ms.max(1)),
         max_age: Duration::from_secs(d.max_age_seconds),
     };
-    let concurrency = [
-        (Medium::Webhook, d.webhook_concurrency),
-        (Medium::Slack, d.chat_concurrency),
-        (Medium::Teams, d.chat_concurrency),
-        (Medium::Email, d.email_concurrency),
-        (Medium::Sms, d.sms_concurrency),
-        (Medium::Inbox, d.webhook_concurrency),
-    ]
-    .into_iter()
-    .collect();
+    let concurrency = REGISTRY.iter().map(|r| (r.medium, (r.concurrency)(d))).collect();
     let config = DispatcherConfig {
         lease: Duration::from_millis(d.lease_ms.max(1)),
         poll_interval: Duration::from_millis(d.poll_interval_ms.max(1)),
@@ -207,16 +197,9 @@ fn start_dispatcher(
     // on an internal network, so the SSRF guard does not apply to them.
     let trusted = OutboundPolicy::parse(&["0.0.0.0/0".into(), "::/0".into()]).map_err(|e| anyhow::anyhow!("{e}"))?;
     let providers = OutboundClient::new(trusted, Duration::from_millis(d.http_timeout_ms))?;
-    let mut sms_settings = settings.sms.clone();
-    sms_settings.public_url = settings.public_url().unwrap_or_default();
-    let sms = SmsChannel::new(&sms_settings, providers, email.clone(), keyring.clone())
-        .map_err(|e| anyhow::anyhow!("sms: {e}"))?;
-    for (medium, configured) in [("email", email.is_some()), ("sms", sms.is_some())] {
-        if !configured {
-            tracing::warn!(medium, "not configured: deliveries over it will fail with a message saying so");
-        }
-    }
-    Ok(Dispatcher::start(store, Channels::new(outbound, email, sms), config))
+    let parts = Parts { settings, guarded: outbound, providers, email, keyring: keyring.clone() };
+    let channels = Channels::build(&parts).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Dispatcher::start(store, channels, config))
 }
 
 /// The keys every instance sharing the database must agree on.

@@ -3,7 +3,7 @@
 use actix_web::get;
 use actix_web::web::Json;
 
-use crate::domain::media::Medium;
+use crate::delivery::channels::registry;
 
 use super::auth::{Authorized, Read};
 
@@ -18,8 +18,7 @@ use super::auth::{Authorized, Read};
 #[get("/media")]
 pub async fn list_media(_auth: Authorized<Read>) -> Json<Vec<tocsin_types::Medium>> {
     Json(
-        Medium::ALL
-            .iter()
+        registry::media()
             .map(|m| tocsin_types::Medium {
                 name: m.as_str().into(),
                 label: m.label().into(),

@@ -72,6 +72,12 @@ fn teams_payload(subject: &str, body: &str) -> Value {
     })
 }
 
+impl crate::delivery::channels::Channel for ChatChannel {
+    fn send<'a>(&'a self, msg: &'a OutgoingMessage) -> futures_util::future::BoxFuture<'a, Outcome> {
+        Box::pin(ChatChannel::send(self, msg))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -1,13 +1,24 @@
-//! Channels that deliver over HTTP to user-supplied URLs, and the mapping of
+//! The channels, one file per medium (or family of media), the [`Channel`]
+//! trait they implement, the registry that lists them, and the mapping of
 //! HTTP answers to delivery outcomes they share.
 
 pub mod chat;
 pub mod email;
+pub mod inbox;
+pub mod registry;
 pub mod sms;
 pub mod webhook;
 
-use super::message::Outcome;
+use futures_util::future::BoxFuture;
+
+use super::message::{Outcome, OutgoingMessage};
 use super::outbound::{HttpReply, OutboundError};
+
+/// Sends messages of the media it is registered for (`registry.rs`); the
+/// registry routes only those to it, so a channel need not check the medium.
+pub trait Channel: Send + Sync {
+    fn send<'a>(&'a self, msg: &'a OutgoingMessage) -> BoxFuture<'a, Outcome>;
+}
 
 /// Longest excerpt of a receiver's response body kept in an error message.
 const EXCERPT_CHARS: usize = 200;

@@ -360,6 +360,12 @@ fn public_url(raw: &str) -> Result<Option<Url>, String> {
         .ok_or_else(|| format!("the public URL {raw:?} is not an http(s) URL (TOCSIN_PUBLIC_URL)"))
 }
 
+impl crate::delivery::channels::Channel for SmsChannel {
+    fn send<'a>(&'a self, msg: &'a OutgoingMessage) -> futures_util::future::BoxFuture<'a, Outcome> {
+        Box::pin(SmsChannel::send(self, msg))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
