@@ -1,9 +1,11 @@
 # Builds the `tocsin` binary and runs it in a small image.
 FROM rust:1.95-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev nodejs npm && rm -rf /var/lib/apt/lists/* \
+    && rustup target add wasm32-unknown-unknown
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p tocsin-server --bin tocsin
+# The web app first (wasm32), then the server that embeds it.
+RUN ./scripts/build-release
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \
