@@ -1,10 +1,13 @@
 //! Tocsin's server: a self-hosted notification hub.
 //!
 //! Layers, in the order a request travels: `http` (routes, auth, errors),
-//! `domain` (pure rules), `store` (the database). `domain` knows neither of the
-//! others; `store` knows nothing of HTTP.
+//! `directory` (the service layer for directory writes: one transaction and
+//! its audit entry per change), `domain` (pure rules, and the validated inputs
+//! handlers build), `store` (the database). `domain` knows none of the others;
+//! `store` and `directory` know nothing of HTTP.
 
 pub mod delivery;
+pub mod directory;
 pub mod domain;
 pub mod http;
 pub mod ingest;

@@ -2,6 +2,8 @@
 
 use tocsin_types::{Role, Scope};
 
+use super::audit::Actor;
+
 /// A kind of action, as the access table groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -57,10 +59,10 @@ impl Caller {
     }
 
     /// How the audit log names this caller: `operator:<username>` or `key:<prefix>`.
-    pub fn actor(&self) -> String {
+    pub fn actor(&self) -> Actor {
         match self {
-            Caller::Operator { username, .. } => format!("operator:{username}"),
-            Caller::ApiKey { prefix, .. } => format!("key:{prefix}"),
+            Caller::Operator { username, .. } => Actor::operator(username),
+            Caller::ApiKey { prefix, .. } => Actor::api_key(prefix),
         }
     }
 }
@@ -113,7 +115,7 @@ mod tests {
 
     #[test]
     fn actors_are_named_for_the_audit_log() {
-        assert_eq!(operator(Role::Admin).actor(), "operator:ana");
-        assert_eq!(key(&[]).actor(), "key:tsk_x");
+        assert_eq!(operator(Role::Admin).actor().as_str(), "operator:ana");
+        assert_eq!(key(&[]).actor().as_str(), "key:tsk_x");
     }
 }

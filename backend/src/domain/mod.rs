@@ -3,10 +3,12 @@
 //! the database or from a legacy import.
 
 pub mod access;
+pub mod audit;
 pub mod client_addr;
 pub mod credentials;
 pub mod email;
 pub mod http_url;
+pub mod inputs;
 pub mod keyring;
 pub mod lifecycle;
 pub mod login_throttle;

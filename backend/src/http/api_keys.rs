@@ -5,11 +5,9 @@ use actix_web::web::{Data, Json, Path};
 use actix_web::{delete, get, post, HttpResponse};
 use tocsin_types::{ApiKey, CreatedApiKey, ErrorBody, NewApiKey};
 
-use crate::domain::credentials::{generate_api_key, hash_api_key};
-use crate::domain::names::display_name;
-use crate::domain::ValidationError;
-use crate::store::api_keys::{self, NewKey};
-use crate::store::audit;
+use crate::directory;
+use crate::domain::inputs::api_keys::ApiKeyDraft;
+use crate::store::api_keys;
 
 use super::auth::{Admin, Authorized};
 use super::error::ApiError;
@@ -42,42 +40,8 @@ pub async fn create_api_key(
     state: Data<AppState>,
     body: Json<NewApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let name = display_name("name", &input.name)?;
-    if input.scopes.is_empty() {
-        return Err(ValidationError::new("scopes", "give at least one of read, send, admin").into());
-    }
-    if input.expires_at.is_some_and(|e| e <= chrono::Utc::now()) {
-        return Err(ValidationError::new("expires_at", "must be in the future").into());
-    }
-    let (secret, prefix) = generate_api_key();
-    let hash = hash_api_key(&secret);
-    let actor = auth.actor();
-    let row = state
-        .store
-        .write(move |c| {
-            let key = NewKey {
-                name: &name,
-                prefix: &prefix,
-                secret_hash: &hash,
-                scopes: &input.scopes,
-                expires_at: input.expires_at,
-                created_by: &actor,
-            };
-            let row = api_keys::insert(c, &key)?;
-            let detail = serde_json::json!({"name": row.name, "scopes": row.scopes()});
-            audit::record(c, &actor, "api_key.create", "api_key", &row.prefix, detail)?;
-            Ok(row)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey {
-        id: row.id,
-        scopes: row.scopes(),
-        expires_at: row.expires_at.map(crate::store::from_db_time),
-        name: row.name,
-        prefix: row.prefix,
-        secret,
-    }))
+    let draft = ApiKeyDraft::parse(body.into_inner(), chrono::Utc::now())?;
+    Ok(HttpResponse::Created().json(directory::api_keys::create(&state.store, auth.actor(), draft).await?))
 }
 
 /// Revoke an API key.
@@ -97,14 +61,5 @@ pub async fn revoke_api_key(
     state: Data<AppState>,
     id: Path<i64>,
 ) -> Result<Json<ApiKey>, ApiError> {
-    let (id, actor) = (id.into_inner(), auth.actor());
-    let row = state
-        .store
-        .write(move |c| {
-            let row = api_keys::revoke(c, id)?;
-            audit::record(c, &actor, "api_key.revoke", "api_key", &row.prefix, serde_json::json!({"name": row.name}))?;
-            Ok(row)
-        })
-        .await?;
-    Ok(Json(row.to_dto()))
+    Ok(Json(directory::api_keys::revoke(&state.store, auth.actor(), id.into_inner()).await?))
 }

@@ -14,6 +14,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::domain::access::{Caller, Permission};
+use crate::domain::audit::Actor;
 use crate::domain::credentials::{api_key_prefix, hash_api_key, hashes_equal};
 use crate::domain::tokens::TokenError;
 use crate::store::{self, api_keys, operators};
@@ -67,7 +68,7 @@ pub struct Authorized<P> {
 
 impl<P> Authorized<P> {
     /// How the audit log names the caller.
-    pub fn actor(&self) -> String {
+    pub fn actor(&self) -> Actor {
         self.caller.actor()
     }
 

@@ -4,11 +4,9 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use tocsin_types::{Contact, ContactUpdate, ErrorBody, ListQuery, NewContact, Page};
 
-use crate::domain::names::{display_name, timezone};
-use crate::domain::slug::Slug;
-use crate::domain::ValidationError;
-use crate::store::contacts::{self, availability_str, ContactChanges, NewContactRow};
-use crate::store::{audit, now, operators, DbConnection, StoreError};
+use crate::directory;
+use crate::domain::inputs::contacts::{ContactDraft, ContactPatch};
+use crate::store::contacts;
 
 use super::auth::{Authorized, DirectoryWrite, Read};
 use super::error::ApiError;
@@ -47,37 +45,8 @@ pub async fn create_contact(
     state: Data<AppState>,
     body: Json<NewContact>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let slug = Slug::parse("slug", &input.slug)?;
-    let name = display_name("name", &input.name)?;
-    let tz = timezone("timezone", input.timezone.as_deref().unwrap_or("UTC"))?;
-    let actor = auth.actor();
-    let contact = state
-        .store
-        .write(move |c| {
-            let at = now();
-            let row = NewContactRow {
-                slug: slug.into_inner(),
-                name,
-                enabled: input.enabled.unwrap_or(true),
-                timezone: tz,
-                availability: availability_str(input.availability.unwrap_or_default()).into(),
-                operator_id: operator_id(c, input.operator.as_deref())?.flatten(),
-                created_at: at,
-                updated_at: at,
-            };
-            let created = contacts::insert(c, &row)?;
-            audit::record(
-                c,
-                &actor,
-                "contact.create",
-                "contact",
-                &created.slug,
-                serde_json::json!({"name": created.name}),
-            )?;
-            contacts::load(c, created)
-        })
-        .await?;
+    let draft = ContactDraft::parse(body.into_inner())?;
+    let contact = directory::contacts::create(&state.store, auth.actor(), draft).await?;
     Ok(HttpResponse::Created().json(contact))
 }
 
@@ -121,28 +90,8 @@ pub async fn update_contact(
     slug: Path<String>,
     body: Json<ContactUpdate>,
 ) -> Result<Json<Contact>, ApiError> {
-    let input = body.into_inner();
-    let detail = serde_json::to_value(&input).unwrap_or_default();
-    let mut changes = ContactChanges {
-        slug: input.slug.as_deref().map(|s| Slug::parse("slug", s)).transpose()?.map(Slug::into_inner),
-        name: input.name.as_deref().map(|n| display_name("name", n)).transpose()?,
-        enabled: input.enabled,
-        timezone: input.timezone.as_deref().map(|t| timezone("timezone", t)).transpose()?,
-        availability: input.availability.map(|a| availability_str(a).to_owned()),
-        ..ContactChanges::default()
-    };
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    let contact = state
-        .store
-        .write(move |c| {
-            let current = contacts::get(c, &slug)?;
-            changes.operator_id = operator_id(c, input.operator.as_deref())?;
-            let updated = contacts::update(c, current.id, changes)?;
-            audit::record(c, &actor, "contact.update", "contact", &updated.slug, detail)?;
-            contacts::load(c, updated)
-        })
-        .await?;
-    Ok(Json(contact))
+    let patch = ContactPatch::parse(body.into_inner())?;
+    Ok(Json(directory::contacts::update(&state.store, auth.actor(), slug.into_inner(), patch).await?))
 }
 
 /// Delete a contact and its destinations.
@@ -160,34 +109,6 @@ pub async fn delete_contact(
     state: Data<AppState>,
     slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    state
-        .store
-        .write(move |c| {
-            let current = contacts::get(c, &slug)?;
-            contacts::delete(c, current.id)?;
-            audit::record(
-                c,
-                &actor,
-                "contact.delete",
-                "contact",
-                &current.slug,
-                serde_json::json!({"name": current.name}),
-            )
-        })
-        .await?;
+    directory::contacts::delete(&state.store, auth.actor(), slug.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The operator account to link: `None` = leave as is, `Some(None)` = unlink
-/// (`""`), `Some(Some(id))` = link to that existing account.
-fn operator_id(c: &mut DbConnection, username: Option<&str>) -> Result<Option<Option<i64>>, StoreError> {
-    match username {
-        None => Ok(None),
-        Some("") => Ok(Some(None)),
-        Some(name) => match operators::find_by_username(c, name)? {
-            Some(op) => Ok(Some(Some(op.id))),
-            None => Err(ValidationError::new("operator", format!("unknown operator '{name}'")).into()),
-        },
-    }
 }

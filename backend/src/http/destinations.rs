@@ -5,11 +5,9 @@ use actix_web::web::{Data, Json, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use tocsin_types::{Destination, DestinationUpdate, ErrorBody, NewDestination};
 
-use crate::domain::media::{Medium, ValidatedSettings};
-use crate::domain::names::free_text;
-use crate::domain::ValidationError;
-use crate::store::destinations::{self, DestinationChanges, DestinationRow, NewDestinationRow};
-use crate::store::{audit, contacts, now, operators, DbConnection, StoreError};
+use crate::directory;
+use crate::domain::inputs::destinations::{DestinationDraft, DestinationPatch};
+use crate::store::{contacts, destinations};
 
 use super::auth::{Authorized, DirectoryWrite, Read};
 use super::error::ApiError;
@@ -56,32 +54,8 @@ pub async fn create_destination(
     slug: Path<String>,
     body: Json<NewDestination>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let medium = Medium::parse(&input.medium)?;
-    let validated = medium.validate_settings(&input.settings)?;
-    let label = free_text("label", input.label.as_deref().unwrap_or(""), 100)?;
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    let created = state
-        .store
-        .write(move |c| {
-            let contact = contacts::get(c, &slug)?;
-            check_inbox_operator(c, &validated)?;
-            let at = now();
-            let row = NewDestinationRow {
-                contact_id: contact.id,
-                medium: medium.as_str().into(),
-                label,
-                settings: validated.settings.to_string(),
-                address: validated.address,
-                enabled: input.enabled.unwrap_or(true),
-                created_at: at,
-                updated_at: at,
-            };
-            let created = destinations::insert(c, &row)?;
-            audit_destination(c, &actor, "destination.create", &created, &contact.slug)?;
-            Ok(created.to_dto(&contact.slug))
-        })
-        .await?;
+    let draft = DestinationDraft::parse(body.into_inner())?;
+    let created = directory::destinations::create(&state.store, auth.actor(), slug.into_inner(), draft).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -125,26 +99,8 @@ pub async fn update_destination(
     id: Path<i64>,
     body: Json<DestinationUpdate>,
 ) -> Result<Json<Destination>, ApiError> {
-    let input = body.into_inner();
-    let label = input.label.as_deref().map(|l| free_text("label", l, 100)).transpose()?;
-    let (id, actor) = (id.into_inner(), auth.actor());
-    let updated = state
-        .store
-        .write(move |c| {
-            let (current, slug) = destinations::get(c, id)?;
-            let mut changes = DestinationChanges { label, enabled: input.enabled, ..Default::default() };
-            if let Some(settings) = input.settings {
-                let validated = revalidate(&current, settings)?;
-                check_inbox_operator(c, &validated)?;
-                changes.settings = Some(validated.settings.to_string());
-                changes.address = Some(validated.address);
-            }
-            let updated = destinations::update(c, id, changes)?;
-            audit_destination(c, &actor, "destination.update", &updated, &slug)?;
-            Ok(updated.to_dto(&slug))
-        })
-        .await?;
-    Ok(Json(updated))
+    let patch = DestinationPatch::parse(body.into_inner())?;
+    Ok(Json(directory::destinations::update(&state.store, auth.actor(), id.into_inner(), patch).await?))
 }
 
 /// Delete a destination.
@@ -162,15 +118,7 @@ pub async fn delete_destination(
     state: Data<AppState>,
     id: Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, actor) = (id.into_inner(), auth.actor());
-    state
-        .store
-        .write(move |c| {
-            let (current, slug) = destinations::get(c, id)?;
-            destinations::delete(c, id)?;
-            audit_destination(c, &actor, "destination.delete", &current, &slug)
-        })
-        .await?;
+    directory::destinations::delete(&state.store, auth.actor(), id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -189,7 +137,7 @@ pub async fn enable_destination(
     state: Data<AppState>,
     id: Path<i64>,
 ) -> Result<Json<Destination>, ApiError> {
-    switch(&state, auth.actor(), id.into_inner(), true).await.map(Json)
+    Ok(Json(directory::destinations::switch(&state.store, auth.actor(), id.into_inner(), true).await?))
 }
 
 /// Disable a destination.
@@ -209,52 +157,5 @@ pub async fn disable_destination(
     state: Data<AppState>,
     id: Path<i64>,
 ) -> Result<Json<Destination>, ApiError> {
-    switch(&state, auth.actor(), id.into_inner(), false).await.map(Json)
-}
-
-async fn switch(state: &AppState, actor: String, id: i64, enabled: bool) -> Result<Destination, ApiError> {
-    let action = if enabled { "destination.enable" } else { "destination.disable" };
-    Ok(state
-        .store
-        .write(move |c| {
-            let (_, slug) = destinations::get(c, id)?;
-            let updated =
-                destinations::update(c, id, DestinationChanges { enabled: Some(enabled), ..Default::default() })?;
-            audit_destination(c, &actor, action, &updated, &slug)?;
-            Ok(updated.to_dto(&slug))
-        })
-        .await?)
-}
-
-/// Validates new settings for the destination's medium, keeping a stored webhook
-/// secret the caller did not resend (it is never shown, so it cannot be echoed).
-fn revalidate(current: &DestinationRow, mut settings: serde_json::Value) -> Result<ValidatedSettings, StoreError> {
-    let medium = Medium::parse(&current.medium)?;
-    if let (Some(new), Some(secret)) = (settings.as_object_mut(), current.settings_value().get("secret")) {
-        if !new.contains_key("secret") {
-            new.insert("secret".into(), secret.clone());
-        }
-    }
-    Ok(medium.validate_settings(&settings)?)
-}
-
-fn check_inbox_operator(c: &mut DbConnection, validated: &ValidatedSettings) -> Result<(), StoreError> {
-    if let Some(username) = &validated.inbox_operator {
-        if operators::find_by_username(c, username)?.is_none() {
-            return Err(ValidationError::new("settings.operator", format!("unknown operator '{username}'")).into());
-        }
-    }
-    Ok(())
-}
-
-fn audit_destination(
-    c: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    d: &DestinationRow,
-    contact: &str,
-) -> Result<(), StoreError> {
-    let detail =
-        serde_json::json!({"contact": contact, "medium": d.medium, "address": d.address, "enabled": d.enabled});
-    audit::record(c, actor, action, "destination", &d.id.to_string(), detail)
+    Ok(Json(directory::destinations::switch(&state.store, auth.actor(), id.into_inner(), false).await?))
 }

@@ -3,17 +3,15 @@
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use tocsin_types::{
-    ErrorBody, Escaping, Event, EventTargets, EventTemplates, EventUpdate, EventVariables, ListQuery, NewEvent, Page,
-    TemplatePreview, TemplatePreviewRequest,
+    ErrorBody, Escaping, Event, EventUpdate, EventVariables, ListQuery, NewEvent, Page, TemplatePreview,
+    TemplatePreviewRequest,
 };
 
-use crate::domain::names::{display_name, free_text};
+use crate::directory;
+use crate::domain::inputs::events::{EventDraft, EventPatch};
 use crate::domain::render;
-use crate::domain::slug::Slug;
-use crate::domain::templates::{self, check_syntax};
-use crate::domain::ValidationError;
-use crate::store::events::{self, escaping_str, severity_str, EventChanges};
-use crate::store::{audit, contacts, groups, DbConnection, StoreError};
+use crate::domain::templates;
+use crate::store::events;
 
 use super::auth::{Authorized, DirectoryWrite, Read};
 use super::error::ApiError;
@@ -52,32 +50,8 @@ pub async fn create_event(
     state: Data<AppState>,
     body: Json<NewEvent>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let detail = serde_json::to_value(&input).unwrap_or_default();
-    check_templates(&input.templates)?;
-    let row = EventChanges {
-        slug: Some(Slug::parse("slug", &input.slug)?.into_inner()),
-        name: Some(display_name("name", &input.name)?),
-        description: Some(free_text("description", input.description.as_deref().unwrap_or(""), 2000)?),
-        enabled: Some(input.enabled.unwrap_or(true)),
-        severity: Some(severity_str(input.severity.unwrap_or_default()).into()),
-        subject_template: Some(input.templates.subject),
-        body_template: Some(input.templates.body),
-        sms_template: Some(input.templates.sms),
-        escaping: Some(escaping_str(input.escape.unwrap_or_default()).into()),
-        uei: Some(uei(input.uei.as_deref())?),
-        ..EventChanges::default()
-    };
-    let (targets, actor) = (input.targets, auth.actor());
-    let event = state
-        .store
-        .write(move |c| {
-            let created = events::insert(c, row)?;
-            set_targets(c, created.id, &targets)?;
-            audit::record(c, &actor, "event.create", "event", &created.slug, detail)?;
-            events::load(c, created)
-        })
-        .await?;
+    let draft = EventDraft::parse(body.into_inner())?;
+    let event = directory::events::create(&state.store, auth.actor(), draft).await?;
     Ok(HttpResponse::Created().json(event))
 }
 
@@ -172,39 +146,8 @@ pub async fn update_event(
     slug: Path<String>,
     body: Json<EventUpdate>,
 ) -> Result<Json<Event>, ApiError> {
-    let input = body.into_inner();
-    let detail = serde_json::to_value(&input).unwrap_or_default();
-    if let Some(t) = &input.templates {
-        check_templates(t)?;
-    }
-    let templates = input.templates.clone();
-    let changes = EventChanges {
-        slug: input.slug.as_deref().map(|s| Slug::parse("slug", s)).transpose()?.map(Slug::into_inner),
-        name: input.name.as_deref().map(|n| display_name("name", n)).transpose()?,
-        description: input.description.as_deref().map(|d| free_text("description", d, 2000)).transpose()?,
-        enabled: input.enabled,
-        severity: input.severity.map(|s| severity_str(s).into()),
-        subject_template: templates.as_ref().map(|t| t.subject.clone()),
-        body_template: templates.as_ref().map(|t| t.body.clone()),
-        sms_template: templates.map(|t| t.sms),
-        escaping: input.escape.map(|e| escaping_str(e).into()),
-        uei: input.uei.as_deref().map(|u| uei(Some(u))).transpose()?,
-        ..EventChanges::default()
-    };
-    let (slug, actor, targets) = (slug.into_inner(), auth.actor(), input.targets);
-    let event = state
-        .store
-        .write(move |c| {
-            let current = events::get(c, &slug)?;
-            let updated = events::update(c, current.id, changes)?;
-            if let Some(targets) = &targets {
-                set_targets(c, current.id, targets)?;
-            }
-            audit::record(c, &actor, "event.update", "event", &updated.slug, detail)?;
-            events::load(c, updated)
-        })
-        .await?;
-    Ok(Json(event))
+    let patch = EventPatch::parse(body.into_inner())?;
+    Ok(Json(directory::events::update(&state.store, auth.actor(), slug.into_inner(), patch).await?))
 }
 
 /// Delete an event.
@@ -224,47 +167,6 @@ pub async fn delete_event(
     state: Data<AppState>,
     slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    state
-        .store
-        .write(move |c| {
-            let current = events::get(c, &slug)?;
-            events::delete(c, current.id)?;
-            audit::record(c, &actor, "event.delete", "event", &current.slug, serde_json::json!({"name": current.name}))
-        })
-        .await?;
+    directory::events::delete(&state.store, auth.actor(), slug.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn check_templates(t: &EventTemplates) -> Result<(), ValidationError> {
-    check_syntax("templates.subject", &t.subject)?;
-    check_syntax("templates.body", &t.body)?;
-    check_syntax("templates.sms", &t.sms)
-}
-
-/// A UEI is an opaque identifier (OpenNMS style, `uei.opennms.org/nodes/nodeDown`);
-/// `""` means none.
-fn uei(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(u) if u.len() > 512 => Err(ValidationError::new("uei", "must be at most 512 characters")),
-        Some(u) if u.chars().any(char::is_whitespace) => Err(ValidationError::new("uei", "must not contain spaces")),
-        Some(u) => Ok(Some(u.to_owned())),
-    }
-}
-
-fn set_targets(c: &mut DbConnection, event_id: i64, targets: &EventTargets) -> Result<(), StoreError> {
-    let contact_ids: Vec<i64> =
-        contacts::resolve_slugs(c, "targets.contacts", &targets.contacts)?.iter().map(|r| r.id).collect();
-    let group_ids: Vec<i64> =
-        groups::resolve_slugs(c, "targets.groups", &targets.groups)?.iter().map(|r| r.id).collect();
-    if has_duplicates(&contact_ids) || has_duplicates(&group_ids) {
-        return Err(ValidationError::new("targets", "a target is listed twice").into());
-    }
-    events::set_targets(c, event_id, &contact_ids, &group_ids)
-}
-
-fn has_duplicates(ids: &[i64]) -> bool {
-    let mut seen = std::collections::HashSet::new();
-    !ids.iter().all(|id| seen.insert(id))
 }

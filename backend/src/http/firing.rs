@@ -55,7 +55,7 @@ pub async fn fire_event(
     body: Json<FireRequest>,
     idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
-    let key = idempotency.scoped(&auth.actor(), &*body);
+    let key = idempotency.scoped(auth.actor().as_str(), &*body);
     let cmd = native::event(slug.into_inner(), body.into_inner(), auth.actor())?.with_idempotency(key);
     run(&state, &auth, cmd, options.dry_run).await
 }
@@ -122,7 +122,7 @@ async fn notify(
     dry_run: bool,
     body: NotifyRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let key = idempotency.scoped(&auth.actor(), &body);
+    let key = idempotency.scoped(auth.actor().as_str(), &body);
     let cmd = native::notify(to, body, auth.actor())?.with_idempotency(key);
     run(&state, &auth, cmd, dry_run).await
 }

@@ -4,10 +4,9 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{delete, get, patch, post, put, HttpResponse};
 use tocsin_types::{AddMember, ErrorBody, Group, GroupMembers, GroupUpdate, ListQuery, MoveMember, NewGroup, Page};
 
-use crate::domain::names::{display_name, free_text};
-use crate::domain::slug::Slug;
-use crate::store::groups::{self, GroupChanges, GroupRow, NewGroupRow};
-use crate::store::{audit, contacts, now, DbConnection, StoreError};
+use crate::directory;
+use crate::domain::inputs::groups::{GroupDraft, GroupPatch, MemberEdit};
+use crate::store::groups;
 
 use super::auth::{Authorized, DirectoryWrite, Read};
 use super::error::ApiError;
@@ -44,29 +43,8 @@ pub async fn create_group(
     state: Data<AppState>,
     body: Json<NewGroup>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let slug = Slug::parse("slug", &input.slug)?;
-    let name = display_name("name", &input.name)?;
-    let description = free_text("description", input.description.as_deref().unwrap_or(""), 2000)?;
-    let actor = auth.actor();
-    let group = state
-        .store
-        .write(move |c| {
-            let at = now();
-            let row = NewGroupRow {
-                slug: slug.into_inner(),
-                name,
-                description,
-                enabled: input.enabled.unwrap_or(true),
-                created_at: at,
-                updated_at: at,
-            };
-            let created = groups::insert(c, &row)?;
-            let members = contacts::resolve_slugs(c, "members", &input.members)?;
-            groups::set_members(c, created.id, &members)?;
-            finish(c, &actor, "group.create", created, serde_json::json!({"name": row.name, "members": input.members}))
-        })
-        .await?;
+    let draft = GroupDraft::parse(body.into_inner())?;
+    let group = directory::groups::create(&state.store, auth.actor(), draft).await?;
     Ok(HttpResponse::Created().json(group))
 }
 
@@ -109,29 +87,8 @@ pub async fn update_group(
     slug: Path<String>,
     body: Json<GroupUpdate>,
 ) -> Result<Json<Group>, ApiError> {
-    let input = body.into_inner();
-    let detail = serde_json::to_value(&input).unwrap_or_default();
-    let changes = GroupChanges {
-        slug: input.slug.as_deref().map(|s| Slug::parse("slug", s)).transpose()?.map(Slug::into_inner),
-        name: input.name.as_deref().map(|n| display_name("name", n)).transpose()?,
-        description: input.description.as_deref().map(|d| free_text("description", d, 2000)).transpose()?,
-        enabled: input.enabled,
-        updated_at: None,
-    };
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    let group = state
-        .store
-        .write(move |c| {
-            let current = groups::get(c, &slug)?;
-            let updated = groups::update(c, current.id, changes)?;
-            if let Some(members) = &input.members {
-                let members = contacts::resolve_slugs(c, "members", members)?;
-                groups::set_members(c, current.id, &members)?;
-            }
-            finish(c, &actor, "group.update", updated, detail)
-        })
-        .await?;
-    Ok(Json(group))
+    let patch = GroupPatch::parse(body.into_inner())?;
+    Ok(Json(directory::groups::update(&state.store, auth.actor(), slug.into_inner(), patch).await?))
 }
 
 /// Delete a group.
@@ -151,15 +108,7 @@ pub async fn delete_group(
     state: Data<AppState>,
     slug: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    state
-        .store
-        .write(move |c| {
-            let current = groups::get(c, &slug)?;
-            groups::delete(c, current.id)?;
-            audit::record(c, &actor, "group.delete", "group", &current.slug, serde_json::json!({"name": current.name}))
-        })
-        .await?;
+    directory::groups::delete(&state.store, auth.actor(), slug.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -180,13 +129,8 @@ pub async fn set_group_members(
     slug: Path<String>,
     body: Json<GroupMembers>,
 ) -> Result<Json<Group>, ApiError> {
-    let members = body.into_inner().members;
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    edit_members(&state, slug, actor, "group.members.set", move |c, _current| {
-        contacts::resolve_slugs(c, "members", &members)
-    })
-    .await
-    .map(Json)
+    let edit = MemberEdit::Set(body.into_inner().members);
+    Ok(Json(directory::groups::edit_members(&state.store, auth.actor(), slug.into_inner(), edit).await?))
 }
 
 /// Add a member.
@@ -209,19 +153,9 @@ pub async fn add_group_member(
     slug: Path<String>,
     body: Json<AddMember>,
 ) -> Result<Json<Group>, ApiError> {
-    let input = body.into_inner();
-    let (slug, actor) = (slug.into_inner(), auth.actor());
-    edit_members(&state, slug, actor, "group.members.add", move |c, mut members| {
-        let contact = contacts::get(c, &input.contact).map_err(|_| unknown_contact(&input.contact))?;
-        if members.iter().any(|m| m.id == contact.id) {
-            return Err(StoreError::Conflict(format!("'{}' is already a member", contact.slug)));
-        }
-        let at = clamp_position(input.position, members.len());
-        members.insert(at, contact);
-        Ok(members)
-    })
-    .await
-    .map(Json)
+    let AddMember { contact, position } = body.into_inner();
+    let edit = MemberEdit::Add { contact, position };
+    Ok(Json(directory::groups::edit_members(&state.store, auth.actor(), slug.into_inner(), edit).await?))
 }
 
 /// Remove a member.
@@ -240,14 +174,9 @@ pub async fn remove_group_member(
     state: Data<AppState>,
     path: Path<(String, String)>,
 ) -> Result<Json<Group>, ApiError> {
-    let ((slug, contact), actor) = (path.into_inner(), auth.actor());
-    edit_members(&state, slug, actor, "group.members.remove", move |_, mut members| {
-        let index = member_index(&members, &contact)?;
-        members.remove(index);
-        Ok(members)
-    })
-    .await
-    .map(Json)
+    let (slug, contact) = path.into_inner();
+    let edit = MemberEdit::Remove { contact };
+    Ok(Json(directory::groups::edit_members(&state.store, auth.actor(), slug, edit).await?))
 }
 
 /// Move a member to another place in the order.
@@ -267,85 +196,7 @@ pub async fn move_group_member(
     path: Path<(String, String)>,
     body: Json<MoveMember>,
 ) -> Result<Json<Group>, ApiError> {
-    let ((slug, contact), actor) = (path.into_inner(), auth.actor());
-    let position = body.into_inner().position;
-    edit_members(&state, slug, actor, "group.members.move", move |_, mut members| {
-        let from = member_index(&members, &contact)?;
-        let moved = members.remove(from);
-        let to = clamp_position(Some(position), members.len());
-        members.insert(to, moved);
-        Ok(members)
-    })
-    .await
-    .map(Json)
-}
-
-/// Reads the members, lets `edit` produce the new list, stores and audits it.
-async fn edit_members<F>(
-    state: &AppState,
-    slug: String,
-    actor: String,
-    action: &'static str,
-    edit: F,
-) -> Result<Group, ApiError>
-where
-    F: FnOnce(&mut DbConnection, Vec<contacts::ContactRow>) -> Result<Vec<contacts::ContactRow>, StoreError>
-        + Send
-        + 'static,
-{
-    Ok(state
-        .store
-        .write(move |c| {
-            let group = groups::get(c, &slug)?;
-            let current = groups::members(c, group.id)?;
-            let members = edit(c, current)?;
-            groups::set_members(c, group.id, &members)?;
-            let slugs: Vec<&str> = members.iter().map(|m| m.slug.as_str()).collect();
-            let updated = groups::touch(c, group.id)?;
-            finish(c, &actor, action, updated, serde_json::json!({"members": slugs}))
-        })
-        .await?)
-}
-
-fn finish(
-    c: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    group: GroupRow,
-    detail: serde_json::Value,
-) -> Result<Group, StoreError> {
-    audit::record(c, actor, action, "group", &group.slug, detail)?;
-    groups::load(c, group)
-}
-
-fn member_index(members: &[contacts::ContactRow], contact: &str) -> Result<usize, StoreError> {
-    members
-        .iter()
-        .position(|m| m.slug.eq_ignore_ascii_case(contact))
-        .ok_or_else(|| StoreError::NotFound(format!("member '{contact}'")))
-}
-
-fn unknown_contact(slug: &str) -> StoreError {
-    crate::domain::ValidationError::new("contact", format!("unknown contact '{slug}'")).into()
-}
-
-/// A 0-based insertion point; negative or missing means the end.
-fn clamp_position(position: Option<i64>, len: usize) -> usize {
-    match position {
-        Some(p) if p >= 0 => usize::try_from(p).unwrap_or(len).min(len),
-        _ => len,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clamp_position;
-
-    #[test]
-    fn positions_are_clamped_to_the_list() {
-        assert_eq!(clamp_position(None, 3), 3);
-        assert_eq!(clamp_position(Some(0), 3), 0);
-        assert_eq!(clamp_position(Some(99), 3), 3);
-        assert_eq!(clamp_position(Some(-1), 3), 3);
-    }
+    let (slug, contact) = path.into_inner();
+    let edit = MemberEdit::Move { contact, position: body.into_inner().position };
+    Ok(Json(directory::groups::edit_members(&state.store, auth.actor(), slug, edit).await?))
 }

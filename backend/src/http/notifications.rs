@@ -4,6 +4,7 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{get, post};
 use tocsin_types::{ErrorBody, Notification, NotificationQuery, Page};
 
+use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::lifecycle::NotificationState;
 use crate::domain::ValidationError;
 use crate::store::{audit, notifications};
@@ -103,19 +104,19 @@ async fn transition(
     state: &AppState,
     id: String,
     to: NotificationState,
-    actor: String,
+    actor: Actor,
 ) -> Result<Notification, ApiError> {
     let id = id.to_ascii_lowercase();
     Ok(state
         .store
         .write(move |c| {
             let row = notifications::get(c, &id)?;
-            if notifications::transition(c, &row, to, &actor)? {
+            if notifications::transition(c, &row, to, actor.as_str())? {
                 let action = match to {
-                    NotificationState::Resolved => "notification.resolve",
-                    _ => "notification.acknowledge",
+                    NotificationState::Resolved => AuditAction::NotificationResolve,
+                    _ => AuditAction::NotificationAcknowledge,
                 };
-                audit::record(c, &actor, action, "notification", &id, serde_json::json!({}))?;
+                audit::record(c, &actor, action, &id, serde_json::json!({}))?;
             }
             let row = notifications::get(c, &id)?;
             notifications::load(c, row)

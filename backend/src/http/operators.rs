@@ -1,13 +1,12 @@
 //! `/api/v1/operators`: accounts for the web app (admins only).
 
-use actix_web::web::{self, Data, Json, Path};
+use actix_web::web::{Data, Json, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
-use tocsin_types::{ErrorBody, NewOperator, Operator, OperatorUpdate, Role};
+use tocsin_types::{ErrorBody, NewOperator, Operator, OperatorUpdate};
 
-use crate::domain::credentials::{check_password_policy, hash_password};
-use crate::domain::names::username;
-use crate::store::operators::{self, role_str, OperatorChanges, OperatorRow};
-use crate::store::{audit, DbConnection, StoreError};
+use crate::directory;
+use crate::domain::inputs::operators::{OperatorDraft, OperatorPatch};
+use crate::store::operators;
 
 use super::auth::{Admin, Authorized};
 use super::error::ApiError;
@@ -39,28 +38,8 @@ pub async fn create_operator(
     state: Data<AppState>,
     body: Json<NewOperator>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let name = username("username", &input.username)?;
-    check_password_policy("password", &input.password)?;
-    let password = input.password;
-    let hash =
-        web::block(move || hash_password(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
-    let actor = auth.actor();
-    let created = state
-        .store
-        .write(move |c| {
-            let row = operators::insert(c, &name, &hash, input.role, input.enabled.unwrap_or(true))?;
-            audit::record(
-                c,
-                &actor,
-                "operator.create",
-                "operator",
-                &row.username,
-                serde_json::json!({"role": row.role}),
-            )?;
-            Ok(row.to_dto())
-        })
-        .await?;
+    let draft = OperatorDraft::parse(body.into_inner())?;
+    let created = directory::operators::create(&state.store, auth.actor(), draft).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -104,43 +83,8 @@ pub async fn update_operator(
     name: Path<String>,
     body: Json<OperatorUpdate>,
 ) -> Result<Json<Operator>, ApiError> {
-    let input = body.into_inner();
-    let password_hash = match input.password {
-        Some(password) => {
-            check_password_policy("password", &password)?;
-            Some(
-                web::block(move || hash_password(&password))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?,
-            )
-        }
-        None => None,
-    };
-    let detail =
-        serde_json::json!({"role": input.role, "enabled": input.enabled, "password_changed": password_hash.is_some()});
-    let changes = OperatorChanges {
-        role: input.role.map(|r| role_str(r).into()),
-        enabled: input.enabled,
-        password_hash,
-        updated_at: None,
-    };
-    let (name, actor) = (name.into_inner(), auth.actor());
-    let updated = state
-        .store
-        .write(move |c| {
-            let current = operators::get_by_username(c, &name)?;
-            let stays_admin =
-                input.role.unwrap_or(current.role()) == Role::Admin && input.enabled.unwrap_or(current.enabled);
-            if !stays_admin {
-                keep_an_admin(c, &current)?;
-            }
-            let updated = operators::update(c, current.id, changes)?;
-            audit::record(c, &actor, "operator.update", "operator", &updated.username, detail)?;
-            Ok(updated.to_dto())
-        })
-        .await?;
-    Ok(Json(updated))
+    let patch = OperatorPatch::parse(body.into_inner())?;
+    Ok(Json(directory::operators::update(&state.store, auth.actor(), name.into_inner(), patch).await?))
 }
 
 /// Delete an operator.
@@ -161,28 +105,6 @@ pub async fn delete_operator(
     state: Data<AppState>,
     name: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (name, actor) = (name.into_inner(), auth.actor());
-    state
-        .store
-        .write(move |c| {
-            let current = operators::get_by_username(c, &name)?;
-            keep_an_admin(c, &current)?;
-            operators::delete(c, current.id)?;
-            audit::record(c, &actor, "operator.delete", "operator", &current.username, serde_json::json!({}))
-        })
-        .await?;
+    directory::operators::delete(&state.store, auth.actor(), name.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Refuses a change that would remove `current` from the enabled admins when it
-/// is the last one: nobody could manage the server any more. Called inside the
-/// write transaction that makes the change, which holds the enabled admins
-/// locked from here to its commit, so that two requests removing two different
-/// admins cannot both go through.
-fn keep_an_admin(c: &mut DbConnection, current: &OperatorRow) -> Result<(), StoreError> {
-    let admins = operators::lock_enabled_admins(c)?;
-    if admins.contains(&current.id) && admins.len() <= 1 {
-        return Err(StoreError::Conflict(format!("'{}' is the last enabled admin", current.username)));
-    }
-    Ok(())
 }

@@ -6,11 +6,13 @@ use actix_web::web::{self, Data, Json};
 use actix_web::{get, post, put, HttpRequest, HttpResponse};
 use tocsin_types::{ErrorBody, LoginRequest, Me, PasswordChange, Session};
 
+use crate::directory;
 use crate::domain::access::Caller;
+use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::credentials::{check_password_policy, dummy_password_hash, hash_password, verify_password};
 use crate::domain::login_throttle::{LoginKeys, LoginThrottle, Refusal};
 use crate::store::audit;
-use crate::store::operators::{self, OperatorChanges};
+use crate::store::operators;
 
 use super::auth::{Anyone, Authorized, OwnProfile};
 use super::client_addr::client_ip;
@@ -64,7 +66,7 @@ pub async fn create_session(
             let (who, detail) = (username.clone(), serde_json::json!({"address": address_text}));
             state
                 .store
-                .write(move |c| audit::record(c, "anonymous", "session.login_failed", "operator", &who, detail))
+                .write(move |c| audit::record(c, &Actor::anonymous(), AuditAction::SessionLoginFailed, &who, detail))
                 .await?;
             return Err(ApiError::unauthorized("wrong username or password"));
         }
@@ -77,7 +79,7 @@ pub async fn create_session(
     let (who, detail) = (operator.username.clone(), serde_json::json!({"address": address_text}));
     state
         .store
-        .write(move |c| audit::record(c, &format!("operator:{who}"), "session.login", "operator", &who, detail))
+        .write(move |c| audit::record(c, &Actor::operator(&who), AuditAction::SessionLogin, &who, detail))
         .await?;
     Ok(Json(Session { token, expires_at, role: operator.role(), username: operator.username }))
 }
@@ -188,13 +190,6 @@ pub async fn change_my_password(
         return Err(ApiError::forbidden("the current password is wrong"));
     }
     let new_hash = new_hash.map_err(ApiError::internal)?;
-    let actor = auth.caller.actor();
-    state
-        .store
-        .write(move |c| {
-            operators::update(c, id, OperatorChanges { password_hash: Some(new_hash), ..Default::default() })?;
-            audit::record(c, &actor, "operator.password", "operator", &operator.username, serde_json::json!({}))
-        })
-        .await?;
+    directory::operators::set_password(&state.store, auth.caller.actor(), id, new_hash).await?;
     Ok(HttpResponse::NoContent().finish())
 }

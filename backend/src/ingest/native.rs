@@ -3,6 +3,7 @@
 use tocsin_types::{FireRequest, NotifyRequest};
 
 use crate::delivery::intake::{FireCommand, FireTarget};
+use crate::domain::audit::Actor;
 use crate::domain::ValidationError;
 
 /// The longest direct message, in bytes.
@@ -11,7 +12,7 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 pub const MAX_DEDUP_KEY_BYTES: usize = 255;
 
 /// `POST /api/v1/events/{slug}/fire`.
-pub fn event(slug: String, body: FireRequest, raised_by: String) -> Result<FireCommand, ValidationError> {
+pub fn event(slug: String, body: FireRequest, raised_by: Actor) -> Result<FireCommand, ValidationError> {
     if let Some(key) = &body.dedup_key {
         if key.is_empty() || key.len() > MAX_DEDUP_KEY_BYTES {
             return Err(ValidationError::new("dedup_key", "must be 1 to 255 characters"));
@@ -21,7 +22,7 @@ pub fn event(slug: String, body: FireRequest, raised_by: String) -> Result<FireC
 }
 
 /// `POST /api/v1/contacts/{slug}/notify` and `/api/v1/groups/{slug}/notify`.
-pub fn notify(to: FireTarget, body: NotifyRequest, raised_by: String) -> Result<FireCommand, ValidationError> {
+pub fn notify(to: FireTarget, body: NotifyRequest, raised_by: Actor) -> Result<FireCommand, ValidationError> {
     if body.message.trim().is_empty() {
         return Err(ValidationError::new("message", "must not be empty"));
     }
@@ -40,7 +41,7 @@ mod tests {
     #[test]
     fn an_event_fire_carries_its_arguments_and_dedup_key() {
         let body: FireRequest = serde_json::from_str(r#"{"args":{"host":"db1"},"dedup_key":"db1"}"#).unwrap();
-        let cmd = event("disk".into(), body, "key:ab".into()).unwrap();
+        let cmd = event("disk".into(), body, Actor::api_key("ab")).unwrap();
         assert_eq!(cmd.target, FireTarget::Event("disk".into()));
         assert_eq!((cmd.dedup_key(), cmd.args_json().as_str()), (Some("db1"), r#"{"host":"db1"}"#));
     }
@@ -49,7 +50,7 @@ mod tests {
     fn a_dedup_key_must_be_1_to_255_characters() {
         for key in [String::new(), "k".repeat(256)] {
             let body = FireRequest { dedup_key: Some(key), ..FireRequest::default() };
-            assert_eq!(event("disk".into(), body, "key:ab".into()).unwrap_err().field, "dedup_key");
+            assert_eq!(event("disk".into(), body, Actor::api_key("ab")).unwrap_err().field, "dedup_key");
         }
     }
 
@@ -58,10 +59,10 @@ mod tests {
         let to = || FireTarget::Group("ops".into());
         for text in ["  ".to_owned(), "x".repeat(MAX_MESSAGE_BYTES + 1)] {
             let body = NotifyRequest { message: text, subject: None };
-            assert_eq!(notify(to(), body, "key:ab".into()).unwrap_err().field, "message");
+            assert_eq!(notify(to(), body, Actor::api_key("ab")).unwrap_err().field, "message");
         }
         let body = NotifyRequest { message: "db1 down".into(), subject: Some("Down".into()) };
-        let cmd = notify(to(), body, "key:ab".into()).unwrap();
+        let cmd = notify(to(), body, Actor::api_key("ab")).unwrap();
         assert!(
             matches!(&cmd.content, FireContent::Direct { subject, message } if subject == "Down" && message == "db1 down")
         );

@@ -4,6 +4,7 @@
 //! refusals keep RedFlash's status codes and messages.
 
 use crate::delivery::intake::{FireCommand, FireError, FireTarget};
+use crate::domain::audit::Actor;
 
 /// What a RedFlash path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +75,7 @@ pub enum Refusal {
 /// The fire a post asks for. An event's arguments are its form fields, less
 /// the key, which must not leak into messages; a contact or group gets the
 /// `message` field, which must be there before the target is looked up.
-pub fn command(route: LegacyRoute, form: &Fields, raised_by: String) -> Result<FireCommand, Refusal> {
+pub fn command(route: LegacyRoute, form: &Fields, raised_by: Actor) -> Result<FireCommand, Refusal> {
     let text = field(form, "message").unwrap_or_default();
     let direct = |to| {
         if text.is_empty() {
@@ -134,7 +135,7 @@ mod tests {
     #[test]
     fn an_event_post_passes_its_fields_but_never_the_key() {
         let form = form_fields(b"api_key=secret&host=db1");
-        let cmd = command(LegacyRoute::Event("disk".into()), &form, "key:ab".into()).unwrap();
+        let cmd = command(LegacyRoute::Event("disk".into()), &form, Actor::api_key("ab")).unwrap();
         assert_eq!(cmd.args_json(), r#"{"host":"db1"}"#);
     }
 
@@ -142,9 +143,9 @@ mod tests {
     fn a_contact_or_group_post_needs_a_message() {
         let empty = form_fields(b"api_key=k");
         for route in [LegacyRoute::Contact("ana".into()), LegacyRoute::Group("ops".into())] {
-            assert_eq!(command(route, &empty, "key:ab".into()).unwrap_err(), Refusal::EmptyMessage);
+            assert_eq!(command(route, &empty, Actor::api_key("ab")).unwrap_err(), Refusal::EmptyMessage);
         }
-        let cmd = command(LegacyRoute::Group("ops".into()), &form_fields(b"message=hi"), "key:ab".into()).unwrap();
+        let cmd = command(LegacyRoute::Group("ops".into()), &form_fields(b"message=hi"), Actor::api_key("ab")).unwrap();
         assert!(matches!(cmd.content, FireContent::Direct { ref message, .. } if message == "hi"));
     }
 

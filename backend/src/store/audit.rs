@@ -3,6 +3,8 @@
 use diesel::prelude::*;
 use tocsin_types::{AuditEntry, AuditQuery, Page};
 
+use crate::domain::audit::{Actor, AuditAction};
+
 use super::schema::audit_log;
 use super::{from_db_time, now, paging, DbConnection, StoreError};
 
@@ -17,21 +19,21 @@ struct AuditRow {
     detail: String,
 }
 
-/// Records one change. `detail` must never carry a secret.
+/// Records one change; `target` names the thing changed, of the action's
+/// kind. `detail` must never carry a secret.
 pub fn record(
     conn: &mut DbConnection,
-    actor: &str,
-    action: &str,
-    target_kind: &str,
+    actor: &Actor,
+    action: AuditAction,
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(now()),
-            audit_log::actor.eq(actor),
-            audit_log::action.eq(action),
-            audit_log::target_kind.eq(target_kind),
+            audit_log::actor.eq(actor.as_str()),
+            audit_log::action.eq(action.as_str()),
+            audit_log::target_kind.eq(action.target_kind()),
             audit_log::target.eq(target),
             audit_log::detail.eq(detail.to_string()),
         ))

@@ -6,6 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use tocsin_types::{Availability, Contact, ListQuery, Page};
 
+use crate::domain::inputs::contacts::{ContactDraft, ContactPatch};
+
 use super::destinations::{self, DestinationRow};
 use super::schema::{contacts, operators};
 use super::{contains_pattern, from_db_time, lower, now, paging, DbConnection, StoreError};
@@ -38,39 +40,54 @@ fn parse_availability(raw: &str) -> Availability {
     }
 }
 
-/// A contact to insert.
 #[derive(Insertable)]
 #[diesel(table_name = contacts)]
-pub struct NewContactRow {
-    pub slug: String,
-    pub name: String,
-    pub enabled: bool,
-    pub timezone: String,
-    pub availability: String,
-    pub operator_id: Option<i64>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+struct NewContactRow<'a> {
+    slug: &'a str,
+    name: &'a str,
+    enabled: bool,
+    timezone: &'a str,
+    availability: &'static str,
+    operator_id: Option<i64>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-/// Changes to a contact; `None` leaves a column as it is.
-#[derive(Debug, Default, AsChangeset)]
+/// `None` leaves a column as it is.
+#[derive(AsChangeset)]
 #[diesel(table_name = contacts)]
-pub struct ContactChanges {
-    pub slug: Option<String>,
-    pub name: Option<String>,
-    pub enabled: Option<bool>,
-    pub timezone: Option<String>,
-    pub availability: Option<String>,
-    pub operator_id: Option<Option<i64>>,
-    pub updated_at: Option<NaiveDateTime>,
+struct ContactChanges<'a> {
+    slug: Option<&'a str>,
+    name: Option<&'a str>,
+    enabled: Option<bool>,
+    timezone: Option<&'a str>,
+    availability: Option<&'static str>,
+    operator_id: Option<Option<i64>>,
+    updated_at: NaiveDateTime,
 }
 
 fn conflict(slug: &str) -> impl Fn(diesel::result::Error) -> StoreError + '_ {
     StoreError::conflict_on(move || format!("a contact with slug '{slug}' already exists (slugs ignore case)"))
 }
 
-pub fn insert(conn: &mut DbConnection, row: &NewContactRow) -> Result<ContactRow, StoreError> {
-    diesel::insert_into(contacts::table).values(row).get_result::<ContactRow>(conn).map_err(conflict(&row.slug))
+/// `operator_id`: the linked account, checked by the caller.
+pub fn insert(
+    conn: &mut DbConnection,
+    draft: &ContactDraft,
+    operator_id: Option<i64>,
+) -> Result<ContactRow, StoreError> {
+    let at = now();
+    let row = NewContactRow {
+        slug: draft.slug.as_str(),
+        name: &draft.name,
+        enabled: draft.enabled,
+        timezone: &draft.timezone,
+        availability: availability_str(draft.availability),
+        operator_id,
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(contacts::table).values(&row).get_result::<ContactRow>(conn).map_err(conflict(row.slug))
 }
 
 pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Option<ContactRow>, StoreError> {
@@ -81,10 +98,24 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<ContactRow, StoreError
     find(conn, slug)?.ok_or_else(|| StoreError::NotFound(format!("contact '{slug}'")))
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, mut changes: ContactChanges) -> Result<ContactRow, StoreError> {
-    changes.updated_at = Some(now());
-    let slug = changes.slug.clone().unwrap_or_default();
-    diesel::update(contacts::table.find(id)).set(&changes).get_result::<ContactRow>(conn).map_err(conflict(&slug))
+/// `operator_id`: `None` leaves the link, `Some(None)` removes it.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    patch: &ContactPatch,
+    operator_id: Option<Option<i64>>,
+) -> Result<ContactRow, StoreError> {
+    let changes = ContactChanges {
+        slug: patch.slug.as_ref().map(|s| s.as_str()),
+        name: patch.name.as_deref(),
+        enabled: patch.enabled,
+        timezone: patch.timezone.as_deref(),
+        availability: patch.availability.map(availability_str),
+        operator_id,
+        updated_at: now(),
+    };
+    let slug = changes.slug.unwrap_or_default();
+    diesel::update(contacts::table.find(id)).set(&changes).get_result::<ContactRow>(conn).map_err(conflict(slug))
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {

@@ -6,6 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use tocsin_types::{Escaping, Event, EventTargets, EventTemplates, ListQuery, Page, Severity};
 
+use crate::domain::inputs::events::{EventDraft, EventPatch};
+
 use super::schema::{contact_groups, contacts, event_targets, events};
 use super::{contains_pattern, from_db_time, lower, now, paging, DbConnection, StoreError};
 
@@ -27,21 +29,22 @@ pub struct EventRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable, AsChangeset, Default)]
+/// Inserted with every column set, or applied with `None` left as it is.
+#[derive(Insertable, AsChangeset)]
 #[diesel(table_name = events)]
-pub struct EventChanges {
-    pub slug: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
-    pub severity: Option<String>,
-    pub subject_template: Option<String>,
-    pub body_template: Option<String>,
-    pub sms_template: Option<String>,
-    pub escaping: Option<String>,
-    pub uei: Option<Option<String>>,
-    pub created_at: Option<NaiveDateTime>,
-    pub updated_at: Option<NaiveDateTime>,
+struct EventChanges<'a> {
+    slug: Option<&'a str>,
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+    enabled: Option<bool>,
+    severity: Option<&'static str>,
+    subject_template: Option<&'a str>,
+    body_template: Option<&'a str>,
+    sms_template: Option<&'a str>,
+    escaping: Option<&'static str>,
+    uei: Option<Option<&'a str>>,
+    created_at: Option<NaiveDateTime>,
+    updated_at: Option<NaiveDateTime>,
 }
 
 pub fn severity_str(s: Severity) -> &'static str {
@@ -75,13 +78,24 @@ fn conflict(slug: &str) -> impl Fn(diesel::result::Error) -> StoreError + '_ {
     StoreError::conflict_on(move || format!("an event with slug '{slug}' already exists (slugs ignore case)"))
 }
 
-/// Inserts an event; every column must be set in `row` (defaults apply otherwise).
-pub fn insert(conn: &mut DbConnection, mut row: EventChanges) -> Result<EventRow, StoreError> {
+/// The event without its targets (see [`set_targets`]).
+pub fn insert(conn: &mut DbConnection, draft: &EventDraft) -> Result<EventRow, StoreError> {
     let at = now();
-    row.created_at = Some(at);
-    row.updated_at = Some(at);
-    let slug = row.slug.clone().unwrap_or_default();
-    diesel::insert_into(events::table).values(&row).get_result::<EventRow>(conn).map_err(conflict(&slug))
+    let row = EventChanges {
+        slug: Some(draft.slug.as_str()),
+        name: Some(&draft.name),
+        description: Some(&draft.description),
+        enabled: Some(draft.enabled),
+        severity: Some(severity_str(draft.severity)),
+        subject_template: Some(&draft.templates.subject),
+        body_template: Some(&draft.templates.body),
+        sms_template: Some(&draft.templates.sms),
+        escaping: Some(escaping_str(draft.escaping)),
+        uei: Some(draft.uei.as_deref()),
+        created_at: Some(at),
+        updated_at: Some(at),
+    };
+    diesel::insert_into(events::table).values(&row).get_result::<EventRow>(conn).map_err(conflict(draft.slug.as_str()))
 }
 
 pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Option<EventRow>, StoreError> {
@@ -92,11 +106,25 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<EventRow, StoreError> 
     find(conn, slug)?.ok_or_else(|| StoreError::NotFound(format!("event '{slug}'")))
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, mut changes: EventChanges) -> Result<EventRow, StoreError> {
-    changes.updated_at = Some(now());
-    changes.created_at = None;
-    let slug = changes.slug.clone().unwrap_or_default();
-    diesel::update(events::table.find(id)).set(&changes).get_result::<EventRow>(conn).map_err(conflict(&slug))
+/// The event's own fields; targets are set with [`set_targets`].
+pub fn update(conn: &mut DbConnection, id: i64, patch: &EventPatch) -> Result<EventRow, StoreError> {
+    let templates = patch.templates.as_ref();
+    let changes = EventChanges {
+        slug: patch.slug.as_ref().map(|s| s.as_str()),
+        name: patch.name.as_deref(),
+        description: patch.description.as_deref(),
+        enabled: patch.enabled,
+        severity: patch.severity.map(severity_str),
+        subject_template: templates.map(|t| t.subject.as_str()),
+        body_template: templates.map(|t| t.body.as_str()),
+        sms_template: templates.map(|t| t.sms.as_str()),
+        escaping: patch.escaping.map(escaping_str),
+        uei: patch.uei.as_ref().map(|u| u.as_deref()),
+        created_at: None,
+        updated_at: Some(now()),
+    };
+    let slug = changes.slug.unwrap_or_default();
+    diesel::update(events::table.find(id)).set(&changes).get_result::<EventRow>(conn).map_err(conflict(slug))
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {

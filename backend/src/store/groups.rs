@@ -6,6 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use tocsin_types::{Group, GroupMember, ListQuery, Page};
 
+use crate::domain::inputs::groups::{GroupDraft, GroupPatch};
+
 use super::contacts::ContactRow;
 use super::schema::{contact_groups, contacts, group_members};
 use super::{contains_pattern, from_db_time, lower, now, paging, DbConnection, StoreError};
@@ -23,32 +25,42 @@ pub struct GroupRow {
 
 #[derive(Insertable)]
 #[diesel(table_name = contact_groups)]
-pub struct NewGroupRow {
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub enabled: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+struct NewGroupRow<'a> {
+    slug: &'a str,
+    name: &'a str,
+    description: &'a str,
+    enabled: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-/// Changes to a group; `None` leaves a column as it is.
-#[derive(Debug, Default, AsChangeset)]
+/// `None` leaves a column as it is.
+#[derive(Default, AsChangeset)]
 #[diesel(table_name = contact_groups)]
-pub struct GroupChanges {
-    pub slug: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
-    pub updated_at: Option<NaiveDateTime>,
+struct GroupChanges<'a> {
+    slug: Option<&'a str>,
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+    enabled: Option<bool>,
+    updated_at: Option<NaiveDateTime>,
 }
 
 fn conflict(slug: &str) -> impl Fn(diesel::result::Error) -> StoreError + '_ {
     StoreError::conflict_on(move || format!("a group with slug '{slug}' already exists (slugs ignore case)"))
 }
 
-pub fn insert(conn: &mut DbConnection, row: &NewGroupRow) -> Result<GroupRow, StoreError> {
-    diesel::insert_into(contact_groups::table).values(row).get_result::<GroupRow>(conn).map_err(conflict(&row.slug))
+/// The group without its members (see [`set_members`]).
+pub fn insert(conn: &mut DbConnection, draft: &GroupDraft) -> Result<GroupRow, StoreError> {
+    let at = now();
+    let row = NewGroupRow {
+        slug: draft.slug.as_str(),
+        name: &draft.name,
+        description: &draft.description,
+        enabled: draft.enabled,
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(contact_groups::table).values(&row).get_result::<GroupRow>(conn).map_err(conflict(row.slug))
 }
 
 pub fn find(conn: &mut DbConnection, slug: &str) -> Result<Option<GroupRow>, StoreError> {
@@ -62,15 +74,27 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<GroupRow, StoreError> 
     find(conn, slug)?.ok_or_else(|| StoreError::NotFound(format!("group '{slug}'")))
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, mut changes: GroupChanges) -> Result<GroupRow, StoreError> {
+/// The group's own fields; members are set with [`set_members`].
+pub fn update(conn: &mut DbConnection, id: i64, patch: &GroupPatch) -> Result<GroupRow, StoreError> {
+    let changes = GroupChanges {
+        slug: patch.slug.as_ref().map(|s| s.as_str()),
+        name: patch.name.as_deref(),
+        description: patch.description.as_deref(),
+        enabled: patch.enabled,
+        updated_at: None,
+    };
+    set(conn, id, changes)
+}
+
+fn set(conn: &mut DbConnection, id: i64, mut changes: GroupChanges<'_>) -> Result<GroupRow, StoreError> {
     changes.updated_at = Some(now());
-    let slug = changes.slug.clone().unwrap_or_default();
-    diesel::update(contact_groups::table.find(id)).set(&changes).get_result::<GroupRow>(conn).map_err(conflict(&slug))
+    let slug = changes.slug.unwrap_or_default();
+    diesel::update(contact_groups::table.find(id)).set(&changes).get_result::<GroupRow>(conn).map_err(conflict(slug))
 }
 
 /// Bumps `updated_at` when only the members changed.
 pub fn touch(conn: &mut DbConnection, id: i64) -> Result<GroupRow, StoreError> {
-    update(conn, id, GroupChanges::default())
+    set(conn, id, GroupChanges::default())
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {

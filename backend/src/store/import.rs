@@ -2,19 +2,18 @@
 //! (same slug, or same key) is left alone, so running an import twice changes
 //! nothing.
 
-use chrono::NaiveDateTime;
-use tocsin_types::Scope;
+use tocsin_types::{Availability, Escaping, EventTargets, EventTemplates, Scope, Severity};
 
 use super::api_keys::{self, NewKey};
-use super::contacts::{self, NewContactRow};
 use super::destinations::{self, NewDestinationRow};
-use super::events::{self, EventChanges};
-use super::groups::{self, NewGroupRow};
-use super::{audit, now, DbConnection, StoreError};
+use super::{audit, contacts, events, groups, now, DbConnection, StoreError};
+use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::credentials::{api_key_prefix, hash_api_key};
-use crate::domain::redflash_import::ImportPlan;
-
-const ACTOR: &str = "import:redflash";
+use crate::domain::inputs::contacts::{ContactDraft, OperatorLink};
+use crate::domain::inputs::events::EventDraft;
+use crate::domain::inputs::groups::GroupDraft;
+use crate::domain::redflash_import::{ImportEvent, ImportPlan};
+use crate::domain::slug::Slug;
 
 /// What an import did, per kind: (created, already there).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,25 +28,22 @@ pub struct ImportReport {
 /// Applies the plan in the caller's transaction.
 pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport::default();
+    let actor = Actor::import("redflash");
     let at = now();
     for c in &plan.contacts {
         if contacts::find(conn, &c.slug)?.is_some() {
             report.contacts.1 += 1;
             continue;
         }
-        let row = contacts::insert(
-            conn,
-            &NewContactRow {
-                slug: c.slug.clone(),
-                name: c.name.clone(),
-                enabled: c.enabled,
-                timezone: "UTC".into(),
-                availability: "always".into(),
-                operator_id: None,
-                created_at: at,
-                updated_at: at,
-            },
-        )?;
+        let draft = ContactDraft {
+            slug: Slug::parse("slug", &c.slug)?,
+            name: c.name.clone(),
+            enabled: c.enabled,
+            timezone: "UTC".into(),
+            availability: Availability::Always,
+            operator: OperatorLink::Keep,
+        };
+        let row = contacts::insert(conn, &draft, None)?;
         for d in &c.destinations {
             destinations::insert(
                 conn,
@@ -64,7 +60,7 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
             )?;
             report.destinations += 1;
         }
-        audit::record(conn, ACTOR, "contact.create", "contact", &row.slug, serde_json::json!({"name": row.name}))?;
+        audit::record(conn, &actor, AuditAction::ContactCreate, &row.slug, serde_json::json!({"name": row.name}))?;
         report.contacts.0 += 1;
     }
     for g in &plan.groups {
@@ -72,20 +68,17 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
             report.groups.1 += 1;
             continue;
         }
-        let row = groups::insert(
-            conn,
-            &NewGroupRow {
-                slug: g.slug.clone(),
-                name: g.name.clone(),
-                description: String::new(),
-                enabled: g.enabled,
-                created_at: at,
-                updated_at: at,
-            },
-        )?;
+        let draft = GroupDraft {
+            slug: Slug::parse("slug", &g.slug)?,
+            name: g.name.clone(),
+            description: String::new(),
+            enabled: g.enabled,
+            members: g.members.clone(),
+        };
+        let row = groups::insert(conn, &draft)?;
         let members = contacts::resolve_slugs(conn, "members", &g.members)?;
         groups::set_members(conn, row.id, &members)?;
-        audit::record(conn, ACTOR, "group.create", "group", &row.slug, serde_json::json!({"members": g.members}))?;
+        audit::record(conn, &actor, AuditAction::GroupCreate, &row.slug, serde_json::json!({"members": g.members}))?;
         report.groups.0 += 1;
     }
     for k in &plan.api_keys {
@@ -98,12 +91,19 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
         let scopes: &[Scope] = if k.admin { &[Scope::Send, Scope::Read] } else { &[Scope::Send] };
         let row = api_keys::insert(
             conn,
-            &NewKey { name: &k.name, prefix: &prefix, secret_hash: &hash, scopes, expires_at: None, created_by: ACTOR },
+            &NewKey {
+                name: &k.name,
+                prefix: &prefix,
+                secret_hash: &hash,
+                scopes,
+                expires_at: None,
+                created_by: actor.as_str(),
+            },
         )?;
         if !k.enabled {
             api_keys::revoke(conn, row.id)?;
         }
-        audit::record(conn, ACTOR, "api_key.create", "api_key", &row.prefix, serde_json::json!({"name": row.name}))?;
+        audit::record(conn, &actor, AuditAction::ApiKeyCreate, &row.prefix, serde_json::json!({"name": row.name}))?;
         report.api_keys.0 += 1;
     }
     for e in &plan.events {
@@ -111,12 +111,12 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
             report.events.1 += 1;
             continue;
         }
-        let row = events::insert(conn, event_row(e, at))?;
+        let row = events::insert(conn, &event_draft(e)?)?;
         let contact_ids: Vec<i64> =
             contacts::resolve_slugs(conn, "contacts", &e.contacts)?.iter().map(|c| c.id).collect();
         let group_ids: Vec<i64> = groups::resolve_slugs(conn, "groups", &e.groups)?.iter().map(|g| g.id).collect();
         events::set_targets(conn, row.id, &contact_ids, &group_ids)?;
-        audit::record(conn, ACTOR, "event.create", "event", &row.slug, serde_json::json!({"name": row.name}))?;
+        audit::record(conn, &actor, AuditAction::EventCreate, &row.slug, serde_json::json!({"name": row.name}))?;
         report.events.0 += 1;
     }
     Ok(report)
@@ -124,19 +124,17 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
 
 /// Imported events keep RedFlash's behaviour: HTML escaping, the message as body
 /// and SMS text, no subject.
-fn event_row(e: &crate::domain::redflash_import::ImportEvent, at: NaiveDateTime) -> EventChanges {
-    EventChanges {
-        slug: Some(e.slug.clone()),
-        name: Some(e.name.clone()),
-        description: Some(e.description.clone()),
-        enabled: Some(e.enabled),
-        severity: Some("warning".into()),
-        subject_template: Some(String::new()),
-        body_template: Some(e.body_template.clone()),
-        sms_template: Some(String::new()),
-        escaping: Some("html".into()),
-        uei: Some(None),
-        created_at: Some(at),
-        updated_at: Some(at),
-    }
+fn event_draft(e: &ImportEvent) -> Result<EventDraft, StoreError> {
+    Ok(EventDraft {
+        slug: Slug::parse("slug", &e.slug)?,
+        name: e.name.clone(),
+        description: e.description.clone(),
+        enabled: e.enabled,
+        severity: Severity::Warning,
+        templates: EventTemplates { subject: String::new(), body: e.body_template.clone(), sms: String::new() },
+        escaping: Escaping::Html,
+        uei: None,
+        targets: EventTargets { contacts: e.contacts.clone(), groups: e.groups.clone() },
+        detail: serde_json::Value::Null,
+    })
 }

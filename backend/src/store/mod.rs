@@ -117,6 +117,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
+    /// A fault of the server's own beside the database (a password that could
+    /// not be hashed), answered 500.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl StoreError {

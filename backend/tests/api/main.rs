@@ -7,6 +7,7 @@
 mod helpers;
 
 mod access;
+mod audit;
 mod bootstrap;
 mod client;
 mod contacts;

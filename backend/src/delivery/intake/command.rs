@@ -3,6 +3,7 @@
 
 use tocsin_types::FireResponse;
 
+use crate::domain::audit::Actor;
 use crate::domain::render::RenderError;
 use crate::store::StoreError;
 
@@ -29,8 +30,7 @@ pub enum FireContent {
 pub struct FireCommand {
     pub target: FireTarget,
     pub content: FireContent,
-    /// `operator:<name>` or `key:<prefix>`.
-    pub raised_by: String,
+    pub raised_by: Actor,
     pub idempotency: Option<IdempotencyKey>,
 }
 
@@ -40,7 +40,7 @@ impl FireCommand {
         slug: String,
         args: serde_json::Map<String, serde_json::Value>,
         dedup_key: Option<String>,
-        raised_by: String,
+        raised_by: Actor,
     ) -> Self {
         Self {
             target: FireTarget::Event(slug),
@@ -52,7 +52,7 @@ impl FireCommand {
 
     /// Sends `message` to a contact or a group (`to` is never an event: an
     /// event renders its own templates).
-    pub fn direct(to: FireTarget, subject: String, message: String, raised_by: String) -> Self {
+    pub fn direct(to: FireTarget, subject: String, message: String, raised_by: Actor) -> Self {
         Self { target: to, content: FireContent::Direct { subject, message }, raised_by, idempotency: None }
     }
 
@@ -121,10 +121,10 @@ mod tests {
     fn only_an_event_fire_has_a_dedup_key_and_arguments() {
         let mut args = serde_json::Map::new();
         args.insert("host".into(), "db1".into());
-        let event = FireCommand::event("disk".into(), args, Some("k".into()), "operator:admin".into());
+        let event = FireCommand::event("disk".into(), args, Some("k".into()), Actor::operator("admin"));
         assert_eq!((event.dedup_key(), event.args_json().as_str()), (Some("k"), r#"{"host":"db1"}"#));
         let direct =
-            FireCommand::direct(FireTarget::Contact("ana".into()), String::new(), "hi".into(), "key:ab".into());
+            FireCommand::direct(FireTarget::Contact("ana".into()), String::new(), "hi".into(), Actor::api_key("ab"));
         assert_eq!((direct.dedup_key(), direct.args_json().as_str()), (None, "{}"));
     }
 }

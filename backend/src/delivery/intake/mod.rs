@@ -32,27 +32,24 @@ mod test_support {
     use super::command::{FireCommand, FireTarget};
     use super::plans::{prepare, Prepared};
     use super::rows::FireContext;
-    use crate::store::contacts::{self, NewContactRow};
+    use crate::domain::inputs::contacts::{ContactDraft, OperatorLink};
+    use crate::domain::slug::Slug;
+    use crate::store::contacts;
     use crate::store::destinations::{self, NewDestinationRow};
     use crate::store::{now, DbConnection};
 
     /// A contact `slug` with one inbox destination, and a planned direct fire at it.
     pub fn contact_fire(conn: &mut DbConnection, slug: &str) -> (FireCommand, Prepared) {
         let at = now();
-        let contact = contacts::insert(
-            conn,
-            &NewContactRow {
-                slug: slug.into(),
-                name: slug.into(),
-                enabled: true,
-                timezone: "UTC".into(),
-                availability: "always".into(),
-                operator_id: None,
-                created_at: at,
-                updated_at: at,
-            },
-        )
-        .unwrap();
+        let draft = ContactDraft {
+            slug: Slug::parse("slug", slug).unwrap(),
+            name: slug.into(),
+            enabled: true,
+            timezone: "UTC".into(),
+            availability: tocsin_types::Availability::Always,
+            operator: OperatorLink::Keep,
+        };
+        let contact = contacts::insert(conn, &draft, None).unwrap();
         destinations::insert(
             conn,
             &NewDestinationRow {
@@ -71,7 +68,7 @@ mod test_support {
             FireTarget::Contact(slug.into()),
             String::new(),
             format!("message for {slug}"),
-            "operator:admin".into(),
+            crate::domain::audit::Actor::operator("admin"),
         );
         let prepared = prepare(conn, &cmd, None).unwrap();
         (cmd, prepared)

@@ -122,7 +122,7 @@ pub(super) fn new_notification(cmd: &FireCommand, p: &Prepared, at: NaiveDateTim
         args: cmd.args_json(),
         skipped: p.plan.skipped_json.clone(),
         dedup_key: cmd.dedup_key().map(str::to_owned),
-        raised_by: cmd.raised_by.clone(),
+        raised_by: cmd.raised_by.to_string(),
         created_at: at,
     }
 }

@@ -6,9 +6,10 @@ use tocsin_types::FireResponse;
 use super::command::FireError;
 use super::rows::{public_id, FireContext, Route};
 use crate::delivery::dispatcher::{self, Dispatcher};
+use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::lifecycle::DeliveryStatus;
 use crate::store::notifications::{self, NewNotification};
-use crate::store::{deliveries, now, Store, StoreError};
+use crate::store::{audit, deliveries, now, Store, StoreError};
 
 /// Sends a failed or expired delivery again, as a new delivery that points at
 /// the old one (`replay_of`); the old one keeps its final state.
@@ -16,7 +17,7 @@ pub async fn replay(
     store: &Store,
     dispatcher: &Dispatcher,
     delivery_id: i64,
-    actor: String,
+    actor: Actor,
 ) -> Result<(String, i64), FireError> {
     let ctx = FireContext::of(dispatcher);
     let (public_id, job) = store
@@ -32,7 +33,7 @@ pub async fn replay(
             let inserted = deliveries::insert_many(conn, &[row])?;
             crate::store::timeline::add(conn, old.notification_id, Some(old.id), "replayed", &format!("by {actor}"))?;
             let detail = serde_json::json!({"new_delivery": inserted.first().map(|r| r.id)});
-            crate::store::audit::record(conn, &actor, "delivery.replay", "delivery", &old.id.to_string(), detail)?;
+            audit::record(conn, &actor, AuditAction::DeliveryReplay, &old.id.to_string(), detail)?;
             let jobs = dispatcher::load_jobs(conn, inserted)?;
             let public_id = jobs.first().map(|j| j.context.notification_id.clone()).unwrap_or_default();
             Ok((public_id, jobs))
@@ -50,7 +51,7 @@ pub async fn test_destination(
     store: &Store,
     dispatcher: &Dispatcher,
     destination_id: i64,
-    actor: String,
+    actor: Actor,
 ) -> Result<FireResponse, FireError> {
     let ctx = FireContext::of(dispatcher);
     let (response, jobs) = store
@@ -78,7 +79,7 @@ pub async fn test_destination(
                     args: "{}".into(),
                     skipped: "[]".into(),
                     dedup_key: None,
-                    raised_by: actor.clone(),
+                    raised_by: actor.to_string(),
                     created_at: at,
                 },
             )?;
@@ -92,7 +93,7 @@ pub async fn test_destination(
             };
             let inserted = deliveries::insert_many(conn, &[ctx.row(at, row.id, route, None)])?;
             let detail = serde_json::json!({"notification": row.public_id});
-            crate::store::audit::record(conn, &actor, "destination.test", "destination", &dest.id.to_string(), detail)?;
+            audit::record(conn, &actor, AuditAction::DestinationTest, &dest.id.to_string(), detail)?;
             let jobs = dispatcher::load_jobs(conn, inserted)?;
             let response =
                 FireResponse { notification_id: row.public_id, deliveries: 1, skipped: vec![], attached: false };
