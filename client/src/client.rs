@@ -260,10 +260,16 @@ impl Call<'_> {
 
     /// Sends the request and decodes the JSON answer.
     pub(crate) async fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let (status, bytes) = self.body().await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::decode(status, e))
+    }
+
+    /// Sends the request and reads the whole answer. Apart from `decode`,
+    /// which is copied for every answer type, so that the sending is not.
+    async fn body(self) -> Result<(u16, bytes::Bytes), Error> {
         let response = self.send().await?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(Error::from_transport)?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::decode(status, e))
+        Ok((status, response.bytes().await.map_err(Error::from_transport)?))
     }
 
     /// Sends the request; the answer has no body worth reading.

@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
 
 use crate::pages::admin::{ApiKeys, Operators};
 use crate::pages::contacts::{ContactPage, Contacts};
@@ -41,18 +40,18 @@ pub fn App() -> impl IntoView {
                 <Header/>
                 <main id="main">
                     <Routes fallback=NotFound>
-                        <Route path=path!("/") view=Feed/>
-                        <Route path=path!("/notifications/:id") view=NotificationPage/>
-                        <Route path=path!("/fire") view=Fire/>
-                        <Route path=path!("/directory/contacts") view=Contacts/>
-                        <Route path=path!("/directory/contacts/:slug") view=ContactPage/>
-                        <Route path=path!("/directory/groups") view=Groups/>
-                        <Route path=path!("/directory/groups/:slug") view=GroupPage/>
-                        <Route path=path!("/directory/events") view=Events/>
-                        <Route path=path!("/directory/new-event") view=NewEventPage/>
-                        <Route path=path!("/directory/events/:slug") view=EventPage/>
-                        <Route path=path!("/admin/api-keys") view=ApiKeys/>
-                        <Route path=path!("/admin/operators") view=Operators/>
+                        <Route path=Page::FEED view=Feed/>
+                        <Route path=Page::NOTIFICATION view=NotificationPage/>
+                        <Route path=Page::FIRE view=Fire/>
+                        <Route path=Page::CONTACTS view=Contacts/>
+                        <Route path=Page::CONTACT view=ContactPage/>
+                        <Route path=Page::GROUPS view=Groups/>
+                        <Route path=Page::GROUP view=GroupPage/>
+                        <Route path=Page::EVENTS view=Events/>
+                        <Route path=Page::NEW_EVENT view=NewEventPage/>
+                        <Route path=Page::EVENT view=EventPage/>
+                        <Route path=Page::API_KEYS view=ApiKeys/>
+                        <Route path=Page::OPERATORS view=Operators/>
                     </Routes>
                 </main>
             </Show>

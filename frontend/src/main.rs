@@ -1,7 +1,7 @@
 //! Tocsin's web app for operators: Leptos, rendered in the browser.
 //!
 //! It talks to the server only through `tocsin-client` and only with the
-//! shapes of `tocsin-types`. [`pages::Page`] owns the routes; `pages/` holds
+//! shapes of `tocsin-types`. [`route::Page`] owns the addresses; `pages/` holds
 //! one module per page and `components/` the pieces they share. Reads go
 //! through `LocalResource` inside `<Transition>`/`<ErrorBoundary>`, writes
 //! through `Action`.
@@ -15,6 +15,9 @@ mod app;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+// Plain Rust: built on the host too, for its tests.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod route;
 #[cfg(target_arch = "wasm32")]
 mod session;
 

@@ -103,6 +103,7 @@ impl Auth {
     }
 
     /// A client of the server that served the app, with the session's token.
+    #[inline(never)]
     pub fn client(&self) -> Result<Client, Error> {
         let token = self.operator.with_untracked(|o| o.as_ref().map(|o| o.token.clone()));
         let client = anonymous_client()?;
@@ -128,12 +129,19 @@ impl Auth {
     /// Passes an answer through; a 401 ends the session first.
     pub fn check<T>(&self, answer: Result<T, Error>) -> Result<T, Error> {
         if let Err(e) = &answer {
-            if e.status() == Some(401) {
-                let why = e.api().map(|a| a.message().to_owned()).unwrap_or_default();
-                self.log_out(Some(format!("Your session has ended ({why}). Log in again.")));
-            }
+            self.end_if_refused(e);
         }
         answer
+    }
+
+    // Out of line: `call` and `check` are copied for every answer type, this
+    // need not be.
+    #[inline(never)]
+    fn end_if_refused(&self, e: &Error) {
+        if e.status() == Some(401) {
+            let why = e.api().map(|a| a.message().to_owned()).unwrap_or_default();
+            self.log_out(Some(format!("Your session has ended ({why}). Log in again.")));
+        }
     }
 }
 

@@ -1,9 +1,15 @@
+//! Administration: API keys (a new key's secret shown once) and operator
+//! accounts with their roles.
+
 use leptos::prelude::*;
 use tocsin_client::types::{ApiKey, CreatedApiKey, NewApiKey, NewOperator, Operator, OperatorUpdate, Role, Scope};
 
-use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
+use crate::components::alert::{ErrorAlert, FieldError};
+use crate::components::list::{ItemTable, ListPage};
+use crate::components::loaded::Loaded;
 use crate::components::status::{Badge, EnabledBadge};
 use crate::components::time::when;
+use crate::pages::Page;
 use crate::session::{role_name, use_auth};
 
 const SCOPES: [(Scope, &str); 3] = [(Scope::Read, "read"), (Scope::Send, "send"), (Scope::Admin, "admin")];
@@ -59,8 +65,7 @@ pub fn ApiKeys() -> impl IntoView {
     };
 
     view! {
-        <section aria-labelledby="keys-title">
-            <h1 id="keys-title">"API keys"</h1>
+        <ListPage page=Page::ApiKeys>
             <p class="muted">"Scripts and monitoring systems authenticate with a key: " <code>"Authorization: Bearer tsk_…"</code> " or RedFlash's " <code>"api_key"</code> "."</p>
             {move || created().map(|k| view! { <NewSecret key=k/> })}
             {move || match change.value().get() {
@@ -69,42 +74,28 @@ pub fn ApiKeys() -> impl IntoView {
                 }),
                 _ => None,
             }}
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
-                        keys.await.map(|keys| {
-                            if keys.is_empty() {
-                                return view! { <p class="empty">"No API keys yet."</p> }.into_any();
-                            }
-                            view! {
-                                <table>
-                                    <caption>"Keys"</caption>
-                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Prefix"</th><th scope="col">"Scopes"</th><th scope="col">"Last used"</th><th scope="col">"State"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
-                                    <tbody>
-                                        {keys.into_iter().map(|k| {
-                                            let id = k.id;
-                                            let scopes = k.scopes.iter().map(|s| scope_name(*s)).collect::<Vec<_>>().join(", ");
-                                            view! {
-                                                <tr>
-                                                    <td>{k.name.clone()}</td>
-                                                    <td><code>{k.prefix.clone()}</code></td>
-                                                    <td>{scopes}</td>
-                                                    <td>{k.last_used_at.as_ref().map(when).unwrap_or_else(|| "never".into())}</td>
-                                                    <td><Badge state=if k.enabled { "enabled".to_owned() } else { "revoked".to_owned() }/></td>
-                                                    <td>{k.enabled.then(|| view! {
-                                                        <button type="button" class="secondary small" aria-label=format!("Revoke {}", k.name)
-                                                            on:click=move |_| { change.dispatch_local(KeyChange::Revoke(id)); }>"Revoke"</button>
-                                                    })}</td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            <Loaded render=move || async move {
+                keys.await.map(|keys| view! {
+                    <ItemTable items=keys caption="Keys" columns=&["Name", "Prefix", "Scopes", "Last used", "State"]
+                        actions=true empty="No API keys yet." row=move |k: ApiKey| {
+                        let id = k.id;
+                        let scopes = k.scopes.iter().map(|s| scope_name(*s)).collect::<Vec<_>>().join(", ");
+                        view! {
+                            <tr>
+                                <td>{k.name.clone()}</td>
+                                <td><code>{k.prefix.clone()}</code></td>
+                                <td>{scopes}</td>
+                                <td>{k.last_used_at.as_ref().map(when).unwrap_or_else(|| "never".into())}</td>
+                                <td><Badge state=if k.enabled { "enabled".to_owned() } else { "revoked".to_owned() }/></td>
+                                <td>{k.enabled.then(|| view! {
+                                    <button type="button" class="secondary small" aria-label=format!("Revoke {}", k.name)
+                                        on:click=move |_| { change.dispatch_local(KeyChange::Revoke(id)); }>"Revoke"</button>
+                                })}</td>
+                            </tr>
+                        }
+                    }/>
+                })
+            }/>
             <form class="card" on:submit=submit aria-labelledby="new-key-title">
                 <h2 id="new-key-title">"New API key"</h2>
                 <div class="field">
@@ -133,7 +124,7 @@ pub fn ApiKeys() -> impl IntoView {
                 <ErrorAlert error=error/>
                 <button type="submit" disabled=move || change.pending().get()>"Create key"</button>
             </form>
-        </section>
+        </ListPage>
     }
 }
 
@@ -203,48 +194,38 @@ pub fn Operators() -> impl IntoView {
         }));
     };
     view! {
-        <section aria-labelledby="operators-title">
-            <h1 id="operators-title">"Operators"</h1>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
-                        operators.await.map(|list: Vec<Operator>| view! {
-                            <table>
-                                <caption>"Accounts"</caption>
-                                <thead><tr><th scope="col">"Username"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|o| {
-                                        let (name, on) = (o.username.clone(), o.enabled);
-                                        let (for_role, for_toggle) = (name.clone(), name.clone());
-                                        let id = format!("role-{}", o.username);
-                                        view! {
-                                            <tr>
-                                                <td>{o.username.clone()}</td>
-                                                <td>
-                                                    <label for=id.clone() class="sr-only">{format!("Role of {}", o.username)}</label>
-                                                    <select id=id on:change=move |ev| {
-                                                        let role = parse_role(&event_target_value(&ev));
-                                                        change.dispatch_local(OperatorChange::Update(for_role.clone(), OperatorUpdate { role: Some(role), ..OperatorUpdate::default() }));
-                                                    }>
-                                                        {ROLES.iter().map(|r| view! { <option value=role_name(*r) selected=*r == o.role>{role_name(*r)}</option> }).collect_view()}
-                                                    </select>
-                                                </td>
-                                                <td><EnabledBadge enabled=on/></td>
-                                                <td>
-                                                    <button type="button" class="secondary small" aria-label=format!("{} {}", if on { "Disable" } else { "Enable" }, name)
-                                                        on:click=move |_| { change.dispatch_local(OperatorChange::Update(for_toggle.clone(), OperatorUpdate { enabled: Some(!on), ..OperatorUpdate::default() })); }>
-                                                        {if on { "Disable" } else { "Enable" }}
-                                                    </button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+        <ListPage page=Page::Operators>
+            <Loaded render=move || async move {
+                operators.await.map(|list: Vec<Operator>| view! {
+                    <ItemTable items=list caption="Accounts" columns=&["Username", "Role", "State"]
+                        actions=true empty="No operators." row=move |o: Operator| {
+                        let (name, on) = (o.username.clone(), o.enabled);
+                        let (for_role, for_toggle) = (name.clone(), name.clone());
+                        let id = format!("role-{}", o.username);
+                        view! {
+                            <tr>
+                                <td>{o.username.clone()}</td>
+                                <td>
+                                    <label for=id.clone() class="sr-only">{format!("Role of {}", o.username)}</label>
+                                    <select id=id on:change=move |ev| {
+                                        let role = parse_role(&event_target_value(&ev));
+                                        change.dispatch_local(OperatorChange::Update(for_role.clone(), OperatorUpdate { role: Some(role), ..OperatorUpdate::default() }));
+                                    }>
+                                        {ROLES.iter().map(|r| view! { <option value=role_name(*r) selected=*r == o.role>{role_name(*r)}</option> }).collect_view()}
+                                    </select>
+                                </td>
+                                <td><EnabledBadge enabled=on/></td>
+                                <td>
+                                    <button type="button" class="secondary small" aria-label=format!("{} {}", if on { "Disable" } else { "Enable" }, name)
+                                        on:click=move |_| { change.dispatch_local(OperatorChange::Update(for_toggle.clone(), OperatorUpdate { enabled: Some(!on), ..OperatorUpdate::default() })); }>
+                                        {if on { "Disable" } else { "Enable" }}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }/>
+                })
+            }/>
             <form class="card" on:submit=submit aria-labelledby="new-operator-title">
                 <h2 id="new-operator-title">"New operator"</h2>
                 <div class="field">
@@ -266,7 +247,7 @@ pub fn Operators() -> impl IntoView {
                 <ErrorAlert error=error/>
                 <button type="submit" disabled=move || change.pending().get()>"Create operator"</button>
             </form>
-        </section>
+        </ListPage>
     }
 }
 

@@ -1,3 +1,6 @@
+//! Contacts: the list with each contact's channels and a switch per channel,
+//! a new contact, and one contact with a form to add a channel.
+
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
@@ -5,7 +8,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use tocsin_client::types::{Contact, ContactUpdate, Destination, FireResponse, ListQuery, NewContact, NewDestination};
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
+use crate::components::alert::{ErrorAlert, FieldError};
+use crate::components::list::{ItemList, ListPage};
+use crate::components::loaded::Loaded;
 use crate::components::schema_form::{fields, settings, SchemaFields};
 use crate::components::status::{Badge, EnabledBadge};
 use crate::pages::Page;
@@ -30,34 +35,22 @@ pub fn Contacts() -> impl IntoView {
     });
 
     view! {
-        <section aria-labelledby="contacts-title">
-            <h1 id="contacts-title">"Contacts"</h1>
+        <ListPage page=Page::Contacts>
             <div class="field">
                 <label for="contact-search">"Search contacts"</label>
                 <input id="contact-search" type="search" on:input=move |ev| search.set(event_target_value(&ev))/>
             </div>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
-                        contacts.await.map(|page| {
-                            if page.items.is_empty() {
-                                view! { <p class="empty">"No contacts yet: add the first one below."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul class="list" aria-label="Contacts">
-                                        {page.items.into_iter().map(|c| view! { <ContactCard contact=c channels=channels/> }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            <Loaded render=move || async move {
+                contacts.await.map(|page| view! {
+                    <ItemList items=page.items label="Contacts" empty="No contacts yet: add the first one below."
+                        item=move |c: Contact| view! { <ContactCard contact=c channels=channels/> }/>
+                })
+            }/>
             <ErrorAlert error=Signal::derive(move || channels.error())/>
             <Show when=move || auth.can_send()>
                 <NewContactForm create=create/>
             </Show>
-        </section>
+        </ListPage>
     }
 }
 
@@ -237,9 +230,7 @@ pub fn ContactPage() -> impl IntoView {
     let errors = Signal::derive(move || channels.error().or_else(|| update.value().get().and_then(Result::err)));
 
     view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=error_list>
-                {move || Suspend::new(async move {
+        <Loaded render=move || async move {
                     contact.await.map(|c| {
                         let (slug, enabled) = (c.slug.clone(), c.enabled);
                         view! {
@@ -263,9 +254,7 @@ pub fn ContactPage() -> impl IntoView {
                             <Channels destinations=c.destinations.clone() actions=channels/>
                         }
                     })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        }/>
         <ErrorAlert error=errors/>
         // Outside the contact's view, which reloads after every change: what
         // is typed here survives a refused submission.
@@ -308,9 +297,7 @@ fn NewDestinationForm(
     view! {
         <form class="card" on:submit=submit aria-labelledby="new-destination-title">
             <h2 id="new-destination-title">"Add a channel"</h2>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
+            <Loaded render=move || async move {
                         media.await.map(|media| {
                             let schemas: Vec<_> = media.iter().map(|m| (m.name.clone(), fields(&m.settings_schema))).collect();
                             view! {
@@ -336,9 +323,7 @@ fn NewDestinationForm(
                                 }}
                             }
                         })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            }/>
             <div class="field">
                 <label for="destination-label">"Label (optional)"</label>
                 <input id="destination-label" bind:value=label/>

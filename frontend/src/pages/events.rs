@@ -1,3 +1,6 @@
+//! Events: the list, and the editor that creates or changes one, with its
+//! targets and templates previewed as they are typed.
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
@@ -8,7 +11,9 @@ use tocsin_client::types::{
 };
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
+use crate::components::alert::{ErrorAlert, FieldError};
+use crate::components::list::{ItemList, ListPage};
+use crate::components::loaded::Loaded;
 use crate::components::status::EnabledBadge;
 use crate::pages::fire::argument;
 use crate::pages::Page;
@@ -30,51 +35,41 @@ pub fn Events() -> impl IntoView {
         let query = ListQuery { limit: Some(500), ..ListQuery::default() };
         auth.call(|c| async move { c.list_events(&query).await }).await
     });
+    let new_event = move || {
+        view! {
+            <Show when=move || auth.can_send()>
+                <a class="button" href=Page::NewEvent.path()>"New event"</a>
+            </Show>
+        }
+    };
     view! {
-        <section aria-labelledby="events-title">
-            <div class="title-row">
-                <h1 id="events-title">"Events"</h1>
-                <Show when=move || auth.can_send()>
-                    <a class="button" href=Page::NewEvent.path()>"New event"</a>
-                </Show>
-            </div>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
-                        events.await.map(|page| {
-                            if page.items.is_empty() {
-                                return view! { <p class="empty">"No events yet."</p> }.into_any();
-                            }
-                            view! {
-                                <ul class="list" aria-label="Events">
-                                    {page.items.into_iter().map(|e| {
-                                        let targets = e.targets.contacts.iter().map(|c| format!("contact {c}"))
-                                            .chain(e.targets.groups.iter().map(|g| format!("group {g}")))
-                                            .collect::<Vec<_>>().join(", ");
-                                        let fire = Page::Fire(Some(e.slug.clone())).path();
-                                        view! {
-                                            <li class=format!("card severity-{}", severity_name(e.severity))>
-                                                <div class="card-head">
-                                                    <a class="subject" href=Page::Event(e.slug.clone()).path()>{format!("{} ({})", e.name, e.slug)}</a>
-                                                    <EnabledBadge enabled=e.enabled/>
-                                                </div>
-                                                <p class="meta">
-                                                    <span>{severity_name(e.severity)}</span>
-                                                    <span>{if targets.is_empty() { "no targets".to_owned() } else { targets }}</span>
-                                                    <Show when=move || auth.can_send()>
-                                                        <a href=fire.clone()>{format!("Fire {}", e.slug)}</a>
-                                                    </Show>
-                                                </p>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
-        </section>
+        <ListPage page=Page::Events action=new_event>
+            <Loaded render=move || async move {
+                events.await.map(|page| view! {
+                    <ItemList items=page.items label="Events" empty="No events yet." item=move |e: Event| {
+                        let targets = e.targets.contacts.iter().map(|c| format!("contact {c}"))
+                            .chain(e.targets.groups.iter().map(|g| format!("group {g}")))
+                            .collect::<Vec<_>>().join(", ");
+                        let fire = Page::Fire(Some(e.slug.clone())).path();
+                        view! {
+                            <li class=format!("card severity-{}", severity_name(e.severity))>
+                                <div class="card-head">
+                                    <a class="subject" href=Page::Event(e.slug.clone()).path()>{format!("{} ({})", e.name, e.slug)}</a>
+                                    <EnabledBadge enabled=e.enabled/>
+                                </div>
+                                <p class="meta">
+                                    <span>{severity_name(e.severity)}</span>
+                                    <span>{if targets.is_empty() { "no targets".to_owned() } else { targets }}</span>
+                                    <Show when=move || auth.can_send()>
+                                        <a href=fire.clone()>{format!("Fire {}", e.slug)}</a>
+                                    </Show>
+                                </p>
+                            </li>
+                        }
+                    }/>
+                })
+            }/>
+        </ListPage>
     }
 }
 
@@ -94,11 +89,7 @@ pub fn EventPage() -> impl IntoView {
         async move { auth.call(|c| async move { c.get_event(&slug).await }).await }
     });
     view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=error_list>
-                {move || Suspend::new(async move { event.await.map(|e| view! { <EventEditor event=Some(e)/> }) })}
-            </ErrorBoundary>
-        </Transition>
+        <Loaded render=move || async move { event.await.map(|e| view! { <EventEditor event=Some(e)/> }) }/>
     }
 }
 
@@ -259,9 +250,7 @@ fn EventEditor(event: Option<Event>) -> impl IntoView {
                 </div>
                 <fieldset>
                     <legend>"Targets"</legend>
-                    <Transition fallback=loading>
-                        <ErrorBoundary fallback=error_list>
-                            {move || Suspend::new(async move {
+                    <Loaded render=move || async move {
                                 directory.await.map(|(all_contacts, all_groups)| view! {
                                     <div class="grid2">
                                         <div role="group" aria-label="Target contacts">
@@ -274,9 +263,7 @@ fn EventEditor(event: Option<Event>) -> impl IntoView {
                                         </div>
                                     </div>
                                 })
-                            })}
-                        </ErrorBoundary>
-                    </Transition>
+                    }/>
                     <FieldError error=error field="targets"/>
                     <FieldError error=error field="targets.contacts"/>
                     <FieldError error=error field="targets.groups"/>
@@ -310,13 +297,7 @@ fn EventEditor(event: Option<Event>) -> impl IntoView {
                 <h2 id="template-preview-title">"Template preview"</h2>
                 <div class="grid2">
                     <SampleFields variables=variables samples=samples/>
-                    <Transition fallback=loading>
-                        <ErrorBoundary fallback=error_list>
-                            {move || Suspend::new(async move {
-                                preview.await.map(|p| view! { <Rendered preview=p/> })
-                            })}
-                        </ErrorBoundary>
-                    </Transition>
+                    <Loaded render=move || async move { preview.await.map(|p| view! { <Rendered preview=p/> }) }/>
                 </div>
             </section>
         </section>

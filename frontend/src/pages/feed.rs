@@ -1,10 +1,14 @@
+//! The live feed: notifications as they happen, newest first, filtered by
+//! state and event, refreshed every two seconds.
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use tocsin_client::types::{ListQuery, Notification, NotificationQuery};
 
-use crate::components::alert::{error_list, loading};
+use crate::components::list::{ItemList, ListPage};
+use crate::components::loaded::Loaded;
 use crate::components::status::{Badge, Counts};
 use crate::components::time::when;
 use crate::pages::Page;
@@ -45,14 +49,15 @@ pub fn Feed() -> impl IntoView {
         async move { auth.call(|c| async move { c.list_notifications(&query).await }).await }
     });
 
+    let fire = move || {
+        view! {
+            <Show when=move || auth.can_send()>
+                <a class="button" href=Page::Fire(None).path()>"Fire an event"</a>
+            </Show>
+        }
+    };
     view! {
-        <section aria-labelledby="feed-title">
-            <div class="title-row">
-                <h1 id="feed-title">"Live feed"</h1>
-                <Show when=move || auth.can_send()>
-                    <a class="button" href=Page::Fire(None).path()>"Fire an event"</a>
-                </Show>
-            </div>
+        <ListPage page=Page::Feed action=fire>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
                 <div class="field">
                     <label for="filter-state">"State"</label>
@@ -73,17 +78,15 @@ pub fn Feed() -> impl IntoView {
                     </select>
                 </div>
             </form>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
-                        notifications.await.map(|page| view! {
-                            <Totals items=page.items.clone()/>
-                            <NotificationList items=page.items/>
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
-        </section>
+            <Loaded render=move || async move {
+                notifications.await.map(|page| view! {
+                    <Totals items=page.items.clone()/>
+                    <ItemList items=page.items label="Notifications" class="feed"
+                        empty="No notifications match. Fired events appear here within two seconds."
+                        item=|n: Notification| view! { <NotificationCard n=n/> }/>
+                })
+            }/>
+        </ListPage>
     }
 }
 
@@ -105,35 +108,26 @@ fn Totals(items: Vec<Notification>) -> impl IntoView {
     }
 }
 
+/// One notification in the feed: what, how bad, when, by whom, and its
+/// deliveries per status.
 #[component]
-fn NotificationList(items: Vec<Notification>) -> impl IntoView {
-    if items.is_empty() {
-        return view! { <p class="empty">"No notifications match. Fired events appear here within two seconds."</p> }
-            .into_any();
-    }
+fn NotificationCard(n: Notification) -> impl IntoView {
+    let href = Page::Notification(n.id.clone()).path();
+    let what = n.event.clone().unwrap_or_else(|| format!("{} {}", n.target_kind, n.target));
+    let subject = if n.subject.is_empty() { n.body.clone() } else { n.subject.clone() };
     view! {
-        <ul class="feed" aria-label="Notifications">
-            {items.into_iter().map(|n| {
-                let href = Page::Notification(n.id.clone()).path();
-                let what = n.event.clone().unwrap_or_else(|| format!("{} {}", n.target_kind, n.target));
-                let subject = if n.subject.is_empty() { n.body.clone() } else { n.subject.clone() };
-                view! {
-                    <li class=format!("card severity-{}", n.severity)>
-                        <div class="card-head">
-                            <a href=href class="subject">{subject}</a>
-                            <Badge state=n.state.clone()/>
-                        </div>
-                        <div class="meta">
-                            <span>{what}</span>
-                            <span>{n.severity.clone()}</span>
-                            <time datetime=n.created_at.to_rfc3339()>{when(&n.created_at)}</time>
-                            <span>{format!("by {}", n.raised_by)}</span>
-                        </div>
-                        <Counts counts=n.counts/>
-                    </li>
-                }
-            }).collect_view()}
-        </ul>
+        <li class=format!("card severity-{}", n.severity)>
+            <div class="card-head">
+                <a href=href class="subject">{subject}</a>
+                <Badge state=n.state.clone()/>
+            </div>
+            <div class="meta">
+                <span>{what}</span>
+                <span>{n.severity.clone()}</span>
+                <time datetime=n.created_at.to_rfc3339()>{when(&n.created_at)}</time>
+                <span>{format!("by {}", n.raised_by)}</span>
+            </div>
+            <Counts counts=n.counts/>
+        </li>
     }
-    .into_any()
 }

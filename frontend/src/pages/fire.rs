@@ -1,3 +1,7 @@
+//! Fire: an event with its arguments, or a direct message to a contact or a
+//! group; previewed (who would be reached, the rendered message, SMS
+//! segments) before it is sent.
+
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
@@ -5,7 +9,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use tocsin_client::types::{DryRunResponse, FireRequest, FireResponse, ListQuery, NotifyRequest};
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
+use crate::components::alert::{ErrorAlert, FieldError};
+use crate::components::loaded::Loaded;
 use crate::pages::notification::Skipped;
 use crate::pages::Page;
 use crate::session::use_auth;
@@ -189,13 +194,9 @@ pub fn Fire() -> impl IntoView {
                                 }).collect_view())}
                             </select>
                         </div>
-                        <Transition fallback=loading>
-                            <ErrorBoundary fallback=error_list>
-                                {move || Suspend::new(async move {
-                                    variables.await.map(|names| view! { <Arguments names=names args=args error=error/> })
-                                })}
-                            </ErrorBoundary>
-                        </Transition>
+                        <Loaded render=move || async move {
+                            variables.await.map(|names| view! { <Arguments names=names args=args error=error/> })
+                        }/>
                         <div class="field">
                             <label for="fire-dedup">"Dedup key (optional)"</label>
                             <input id="fire-dedup" bind:value=dedup_key

@@ -1,9 +1,13 @@
+//! Groups: the list, a new group, and one group's members in order.
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use tocsin_client::types::{AddMember, Group, GroupUpdate, ListQuery, MoveMember, NewGroup};
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert, FieldError};
+use crate::components::alert::{ErrorAlert, FieldError};
+use crate::components::list::{ItemList, ListPage};
+use crate::components::loaded::Loaded;
 use crate::components::status::{Badge, EnabledBadge};
 use crate::pages::Page;
 use crate::session::use_auth;
@@ -22,39 +26,27 @@ pub fn Groups() -> impl IntoView {
         async move { auth.call(|c| async move { c.list_groups(&query).await }).await }
     });
     view! {
-        <section aria-labelledby="groups-title">
-            <h1 id="groups-title">"Groups"</h1>
-            <Transition fallback=loading>
-                <ErrorBoundary fallback=error_list>
-                    {move || Suspend::new(async move {
-                        groups.await.map(|page| {
-                            if page.items.is_empty() {
-                                return view! { <p class="empty">"No groups yet."</p> }.into_any();
-                            }
-                            view! {
-                                <ul class="list" aria-label="Groups">
-                                    {page.items.into_iter().map(|g| {
-                                        let members = g.members.iter().map(|m| m.slug.clone()).collect::<Vec<_>>().join(" → ");
-                                        view! {
-                                            <li class="card">
-                                                <div class="card-head">
-                                                    <a class="subject" href=Page::Group(g.slug.clone()).path()>{format!("{} ({})", g.name, g.slug)}</a>
-                                                    <EnabledBadge enabled=g.enabled/>
-                                                </div>
-                                                <p class="meta">{if members.is_empty() { "no members".to_owned() } else { members }}</p>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+        <ListPage page=Page::Groups>
+            <Loaded render=move || async move {
+                groups.await.map(|page| view! {
+                    <ItemList items=page.items label="Groups" empty="No groups yet." item=|g: Group| {
+                        let members = g.members.iter().map(|m| m.slug.clone()).collect::<Vec<_>>().join(" → ");
+                        view! {
+                            <li class="card">
+                                <div class="card-head">
+                                    <a class="subject" href=Page::Group(g.slug.clone()).path()>{format!("{} ({})", g.name, g.slug)}</a>
+                                    <EnabledBadge enabled=g.enabled/>
+                                </div>
+                                <p class="meta">{if members.is_empty() { "no members".to_owned() } else { members }}</p>
+                            </li>
+                        }
+                    }/>
+                })
+            }/>
             <Show when=move || auth.can_send()>
                 <NewGroupForm create=create/>
             </Show>
-        </section>
+        </ListPage>
     }
 }
 
@@ -144,9 +136,7 @@ pub fn GroupPage() -> impl IntoView {
     let error = Signal::derive(move || change.value().get().and_then(Result::err));
 
     view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=error_list>
-                {move || Suspend::new(async move {
+        <Loaded render=move || async move {
                     let g = group.await?;
                     let all = contacts.await?;
                     let last = g.members.len().saturating_sub(1) as i64;
@@ -210,9 +200,7 @@ pub fn GroupPage() -> impl IntoView {
                             </form>
                         </Show>
                     })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        }/>
         <ErrorAlert error=error/>
         <p><a href=Page::Groups.path()>"All groups"</a></p>
     }

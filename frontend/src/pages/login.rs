@@ -1,3 +1,5 @@
+//! The login form: an operator's username and password for a session.
+
 use leptos::prelude::*;
 use tocsin_client::types::LoginRequest;
 use tocsin_client::Error;

@@ -1,3 +1,5 @@
+//! What an address that is no page of the app shows.
+
 use leptos::prelude::*;
 
 use super::Page;

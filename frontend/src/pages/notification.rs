@@ -1,9 +1,13 @@
+//! One notification: its deliveries with their timelines up to the gateway's
+//! receipt, who was skipped and why, and what an operator can do to it.
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use tocsin_client::types::{Delivery, Notification, SkippedContact, TimelineEntry};
 use tocsin_client::Error;
 
-use crate::components::alert::{error_list, loading, ErrorAlert};
+use crate::components::alert::ErrorAlert;
+use crate::components::loaded::Loaded;
 use crate::components::status::{reason_text, Badge, Counts};
 use crate::components::time::{clock, when};
 use crate::pages::feed::{ticker, REFRESH};
@@ -51,9 +55,7 @@ pub fn NotificationPage() -> impl IntoView {
     let failed = Signal::derive(move || command.value().get().and_then(Result::<String, Error>::err));
 
     view! {
-        <Transition fallback=loading>
-            <ErrorBoundary fallback=error_list>
-                {move || Suspend::new(async move {
+        <Loaded render=move || async move {
                     notification.await.map(|n| {
                     let (can_ack, can_resolve) = (n.state == "open", n.state != "resolved");
                     view! {
@@ -77,9 +79,7 @@ pub fn NotificationPage() -> impl IntoView {
                         <Timeline title="Notification timeline" entries=n.timeline.clone()/>
                     }
                     })
-                })}
-            </ErrorBoundary>
-        </Transition>
+        }/>
         {move || done().map(|m| view! { <p class="notice" role="status">{m}</p> })}
         <ErrorAlert error=failed/>
     }
