@@ -4,15 +4,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderValue, RETRY_AFTER};
-use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use url::Url;
 
 use crate::error::{ApiError, Error};
 use crate::operations::{Operation, Verb};
 use crate::retry::{self, RetryPolicy};
+use crate::transport::{self, Answer, Request, Transport};
 
 /// How long a request may take by default, from sending to the end of the answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,8 +45,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    base: Url,
+    transport: Transport,
+    /// Absolute, http or https, without query or fragment.
+    base: String,
     token: Option<String>,
     timeout: Duration,
     retry: RetryPolicy,
@@ -58,7 +57,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The token is a credential: never in logs.
         f.debug_struct("Client")
-            .field("base", &self.base.as_str())
+            .field("base", &self.base)
             .field("token", &self.token.as_ref().map(|_| "<set>"))
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -73,16 +72,18 @@ impl Client {
     ///
     /// ```
     /// let client = tocsin_client::Client::new("http://127.0.0.1:8080")?;
-    /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/");
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8080/");
     /// assert!(tocsin_client::Client::new("not a url").is_err());
     /// # Ok::<(), tocsin_client::Error>(())
     /// ```
     pub fn new(base_url: &str) -> Result<Self, Error> {
-        let base = Url::parse(base_url).map_err(|e| Error::InvalidRequest(format!("base URL {base_url:?}: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(Error::InvalidRequest(format!("base URL {base_url:?}: must be an http or https URL")));
-        }
-        Ok(Client { http: http_client()?, base, token: None, timeout: DEFAULT_TIMEOUT, retry: RetryPolicy::default() })
+        Ok(Client {
+            transport: Transport::new()?,
+            base: parse_base(base_url)?,
+            token: None,
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+        })
     }
 
     /// Sends `Authorization: Bearer <token>`: an operator session token (from
@@ -105,7 +106,7 @@ impl Client {
     }
 
     /// The server's base URL.
-    pub fn base_url(&self) -> &Url {
+    pub fn base_url(&self) -> &str {
         &self.base
     }
 
@@ -116,45 +117,59 @@ impl Client {
 
     /// A request for `operation`, its path parameters filled in order.
     pub(crate) fn call(&self, operation: &Operation, params: &[&str]) -> Call<'_> {
-        let builder = fill_path(&self.base, operation.path, params).map(|url| {
-            let builder = self.http.request(operation.verb.method(), url).timeout(self.timeout);
-            match &self.token {
-                Some(token) => builder.bearer_auth(token),
-                None => builder,
+        let request = fill_path(&self.base, operation.path, params).and_then(|url| {
+            let mut request = self.request(operation.verb, url);
+            if let Some(token) = &self.token {
+                if !transport::header_value_ok(token) {
+                    return Err(Error::InvalidRequest("the token is not a valid header value".into()));
+                }
+                request.headers.push(("Authorization", format!("Bearer {token}")));
             }
+            Ok(request)
         });
-        Call { client: self, builder, repeatable: operation.verb == Verb::Get }
+        Call { client: self, request, repeatable: operation.verb == Verb::Get }
     }
 
     /// A request to a path outside the document (the RedFlash routes), given
     /// as segments; never repeated.
     pub(crate) fn call_path(&self, segments: &[&str]) -> Call<'_> {
-        let builder = path_url(&self.base, segments)
-            .map(|url| self.http.request(reqwest::Method::POST, url).timeout(self.timeout));
-        Call { client: self, builder, repeatable: false }
+        let request = Ok(self.request(Verb::Post, transport::join(&self.base, segments)));
+        Call { client: self, request, repeatable: false }
+    }
+
+    fn request(&self, verb: Verb, url: String) -> Request {
+        Request { verb, url, headers: Vec::new(), body: None, timeout: self.timeout }
     }
 }
 
+/// The base URL, checked: natively by the `url` crate; in the browser, where
+/// it is the page's own origin, by its scheme.
 #[cfg(not(target_arch = "wasm32"))]
-fn http_client() -> Result<reqwest::Client, Error> {
-    // reqwest is built without a TLS crypto provider of its own (as in the
-    // server): use ring's, unless the program already chose one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("tocsin-client/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(DEFAULT_TIMEOUT)
-        .build()
-        .map_err(|e| Error::InvalidRequest(format!("cannot set up HTTP: {e}")))
+fn parse_base(base_url: &str) -> Result<String, Error> {
+    let base = url::Url::parse(base_url).map_err(|e| Error::InvalidRequest(format!("base URL {base_url:?}: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(Error::InvalidRequest(format!("base URL {base_url:?}: must be an http or https URL")));
+    }
+    if base.query().is_some() || base.fragment().is_some() {
+        return Err(Error::InvalidRequest(format!("base URL {base_url:?}: must have no query or fragment")));
+    }
+    Ok(base.into())
 }
 
 #[cfg(target_arch = "wasm32")]
-fn http_client() -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder().build().map_err(|e| Error::InvalidRequest(format!("cannot set up HTTP: {e}")))
+fn parse_base(base_url: &str) -> Result<String, Error> {
+    let rest = base_url.strip_prefix("https://").or_else(|| base_url.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(['?', '#', ' ']) => {
+            Ok(base_url.to_owned())
+        }
+        _ => Err(Error::InvalidRequest(format!("base URL {base_url:?}: must be an http or https URL"))),
+    }
 }
 
 /// The URL of a path template (`/api/v1/groups/{slug}/members/{contact}`)
 /// under the base URL, each parameter escaped as one path segment.
-fn fill_path(base: &Url, template: &str, params: &[&str]) -> Result<Url, Error> {
+fn fill_path(base: &str, template: &str, params: &[&str]) -> Result<String, Error> {
     let mut params = params.iter();
     let mut segments = Vec::new();
     for segment in template.trim_start_matches('/').split('/') {
@@ -170,52 +185,55 @@ fn fill_path(base: &Url, template: &str, params: &[&str]) -> Result<Url, Error> 
     if params.next().is_some() {
         return Err(Error::InvalidRequest(format!("{template}: too many path parameters")));
     }
-    path_url(base, &segments)
-}
-
-fn path_url(base: &Url, segments: &[&str]) -> Result<Url, Error> {
-    let mut url = base.clone();
-    url.path_segments_mut()
-        .map_err(|()| Error::InvalidRequest(format!("base URL {base}: cannot hold a path")))?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
+    Ok(transport::join(base, &segments))
 }
 
 /// One request on its way: built from an [`Operation`], sent by one of the
 /// `decode`/`no_content`/`text` methods.
 pub(crate) struct Call<'c> {
     client: &'c Client,
-    builder: Result<RequestBuilder, Error>,
+    request: Result<Request, Error>,
     /// Whether sending it twice has the effect of sending it once.
     repeatable: bool,
 }
 
 impl Call<'_> {
-    fn map(mut self, f: impl FnOnce(RequestBuilder) -> RequestBuilder) -> Self {
-        self.builder = self.builder.map(f);
+    fn map(mut self, f: impl FnOnce(Request) -> Result<Request, Error>) -> Self {
+        self.request = self.request.and_then(f);
         self
     }
 
     pub(crate) fn query(self, query: &(impl Serialize + ?Sized)) -> Self {
-        self.map(|b| b.query(query))
+        self.map(|mut r| {
+            r.url = transport::with_query(r.url, query)?;
+            Ok(r)
+        })
     }
 
     pub(crate) fn json(self, body: &(impl Serialize + ?Sized)) -> Self {
-        self.map(|b| b.json(body))
+        self.map(|mut r| {
+            let json = serde_json::to_string(body)
+                .map_err(|e| Error::InvalidRequest(format!("cannot encode the body: {e}")))?;
+            r.body = Some(("application/json", json));
+            Ok(r)
+        })
     }
 
     pub(crate) fn form(self, fields: &(impl Serialize + ?Sized)) -> Self {
-        self.map(|b| b.form(fields))
+        self.map(|mut r| {
+            r.body = Some(("application/x-www-form-urlencoded", transport::form(fields)?));
+            Ok(r)
+        })
     }
 
-    pub(crate) fn header(mut self, name: &'static str, value: &str) -> Self {
-        self.builder = match (self.builder, HeaderValue::from_str(value)) {
-            (Ok(b), Ok(value)) => Ok(b.header(name, value)),
-            (Ok(_), Err(_)) => Err(Error::InvalidRequest(format!("{name}: not a valid header value"))),
-            (Err(e), _) => Err(e),
-        };
-        self
+    pub(crate) fn header(self, name: &'static str, value: &str) -> Self {
+        self.map(|mut r| {
+            if !transport::header_value_ok(value) {
+                return Err(Error::InvalidRequest(format!("{name}: not a valid header value")));
+            }
+            r.headers.push((name, value.to_owned()));
+            Ok(r)
+        })
     }
 
     /// Sends `Idempotency-Key`, which makes the request safe to repeat: the
@@ -235,21 +253,16 @@ impl Call<'_> {
 
     /// Sends the request, repeating it when safe and worthwhile; an error
     /// status becomes [`Error::Api`].
-    pub(crate) async fn send(self) -> Result<Response, Error> {
-        let request = self.builder?.build().map_err(Error::from_transport)?;
+    pub(crate) async fn send(self) -> Result<Answer, Error> {
+        let request = self.request?;
         let policy = self.client.retry;
         let mut retry = 0;
         loop {
-            // A copy while another attempt may follow; the last attempt sends
-            // the request itself.
-            let again = if self.repeatable && retry < policy.max_retries { request.try_clone() } else { None };
-            let attempt = match again {
-                Some(copy) => self.client.http.execute(copy).await,
-                None => return answer(self.client.http.execute(request).await).await,
-            };
-            let retry_after = attempt.as_ref().ok().and_then(retry_after);
-            match answer(attempt).await {
-                Err(e) if e.is_transient() => {
+            let last = !self.repeatable || retry >= policy.max_retries;
+            let attempt = self.client.transport.execute(&request).await;
+            let retry_after = attempt.as_ref().ok().and_then(|a| a.retry_after);
+            match answer(attempt) {
+                Err(e) if !last && e.is_transient() => {
                     retry::sleep(policy.delay(retry, retry_after)).await;
                     retry += 1;
                 }
@@ -260,16 +273,8 @@ impl Call<'_> {
 
     /// Sends the request and decodes the JSON answer.
     pub(crate) async fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
-        let (status, bytes) = self.body().await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::decode(status, e))
-    }
-
-    /// Sends the request and reads the whole answer. Apart from `decode`,
-    /// which is copied for every answer type, so that the sending is not.
-    async fn body(self) -> Result<(u16, bytes::Bytes), Error> {
-        let response = self.send().await?;
-        let status = response.status().as_u16();
-        Ok((status, response.bytes().await.map_err(Error::from_transport)?))
+        let answer = self.send().await?;
+        serde_json::from_slice(&answer.body).map_err(|e| Error::decode(answer.status, e))
     }
 
     /// Sends the request; the answer has no body worth reading.
@@ -279,25 +284,17 @@ impl Call<'_> {
 
     /// Sends the request and returns the answer as text.
     pub(crate) async fn text(self) -> Result<String, Error> {
-        self.send().await?.text().await.map_err(Error::from_transport)
+        self.send().await.map(|a| String::from_utf8_lossy(&a.body).into_owned())
     }
 }
 
-/// A success as it is; an error status read and decoded.
-async fn answer(attempt: Result<Response, reqwest::Error>) -> Result<Response, Error> {
-    let response = attempt.map_err(Error::from_transport)?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
+/// A success as it is; an error status decoded.
+fn answer(attempt: Result<Answer, Error>) -> Result<Answer, Error> {
+    let answer = attempt?;
+    if (200..300).contains(&answer.status) {
+        return Ok(answer);
     }
-    let text = response.text().await.unwrap_or_default();
-    Err(Error::Api(ApiError::from_answer(status.as_u16(), &text)))
-}
-
-/// `Retry-After` in seconds (the API never sends the date form).
-fn retry_after(response: &Response) -> Option<Duration> {
-    let seconds = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
+    Err(Error::Api(ApiError::from_answer(answer.status, &String::from_utf8_lossy(&answer.body))))
 }
 
 #[cfg(test)]
@@ -307,9 +304,9 @@ mod tests {
 
     #[test]
     fn path_parameters_are_filled_in_order_and_escaped() {
-        let base = Url::parse("http://h:1").unwrap();
+        let base = parse_base("http://h:1").unwrap();
         let url = fill_path(&base, "/api/v1/groups/{slug}/members/{contact}/move", &["ops", "a b/c"]).unwrap();
-        assert_eq!(url.as_str(), "http://h:1/api/v1/groups/ops/members/a%20b%2Fc/move");
+        assert_eq!(url, "http://h:1/api/v1/groups/ops/members/a%20b%2Fc/move");
         assert!(fill_path(&base, "/api/v1/groups/{slug}", &[]).is_err());
         assert!(fill_path(&base, "/api/v1/groups", &["x"]).is_err());
     }
@@ -317,8 +314,8 @@ mod tests {
     #[test]
     fn a_base_path_prefix_is_kept() {
         for base in ["https://h/tocsin", "https://h/tocsin/"] {
-            let url = fill_path(&Url::parse(base).unwrap(), "/api/v1/me", &[]).unwrap();
-            assert_eq!(url.as_str(), "https://h/tocsin/api/v1/me");
+            let url = fill_path(&parse_base(base).unwrap(), "/api/v1/me", &[]).unwrap();
+            assert_eq!(url, "https://h/tocsin/api/v1/me");
         }
     }
 

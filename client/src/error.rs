@@ -70,16 +70,6 @@ impl Error {
         }
     }
 
-    pub(crate) fn from_transport(e: reqwest::Error) -> Self {
-        if e.is_timeout() {
-            return Error::Timeout;
-        }
-        if e.is_builder() {
-            return Error::InvalidRequest(chain(&e));
-        }
-        Error::Transport(chain(&e))
-    }
-
     pub(crate) fn decode(status: u16, message: impl fmt::Display) -> Self {
         Error::Decode { status, message: message.to_string() }
     }
@@ -159,22 +149,6 @@ fn shorten(text: &str, max_chars: usize) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
     }
-}
-
-/// The error with its causes: reqwest's own message rarely names the cause
-/// (e.g. "connection refused") on its own.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ mod error;
 mod operations;
 mod redflash;
 mod retry;
+mod transport;
 
 pub use client::{Client, DEFAULT_TIMEOUT};
 pub use error::{ApiError, Error};

@@ -24,16 +24,6 @@ impl Verb {
             Verb::Delete => "delete",
         }
     }
-
-    pub(crate) fn method(self) -> reqwest::Method {
-        match self {
-            Verb::Get => reqwest::Method::GET,
-            Verb::Post => reqwest::Method::POST,
-            Verb::Put => reqwest::Method::PUT,
-            Verb::Patch => reqwest::Method::PATCH,
-            Verb::Delete => reqwest::Method::DELETE,
-        }
-    }
 }
 
 /// One operation: the client method named like `id` calls `method` on `path`.
