@@ -401,6 +401,25 @@ try {
     if (await viewerPage.getByRole('button', { name: 'Create contact' }).count()) throw new Error('a viewer can create contacts');
   });
 
+  // The browser's fetch is bounded by the client's timeout (30 s) and a read
+  // is repeated three times: the page's clock is faked, so the timers fire
+  // as soon as the test moves it, and the stalled requests are counted.
+  const stallPage = await newPage();
+  await scenario('a server that never answers is reported as such, after the repeats', stallPage, async () => {
+    await logIn(stallPage, 'admin', adminPassword);
+    await stallPage.clock.install();
+    let stalled = 0;
+    await stallPage.route((url) => url.pathname === '/api/v1/groups', () => { stalled += 1; });
+    await go(stallPage, 'Groups');
+    await stallPage.getByText('Loading…').waitFor();
+    await until('the timeout to be reported', async () => {
+      await stallPage.clock.runFor(31_000);
+      return stallPage.getByText('the server did not answer in time').isVisible();
+    });
+    if (stalled !== 4) throw new Error(`expected 1 request and 3 repeats, the server saw ${stalled}`);
+    await stallPage.unrouteAll({ behavior: 'ignoreErrors' });
+  });
+
   await scenario('no page reported a Content-Security-Policy violation', page, async () => {
     if (cspViolations.length) throw new Error(`CSP violations: ${JSON.stringify(cspViolations, null, 2)}`);
   });
