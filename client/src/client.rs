@@ -320,6 +320,14 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_is_http_or_https_without_query_or_fragment() {
+        assert_eq!(Client::new("https://h/tocsin").unwrap().base_url(), "https://h/tocsin");
+        for bad in ["not a url", "ftp://h/", "mailto:ops@h", "http://h/?x=1", "http://h/#top"] {
+            assert!(matches!(Client::new(bad), Err(Error::InvalidRequest(_))), "{bad}");
+        }
+    }
+
+    #[test]
     fn the_token_stays_out_of_debug_output() {
         let client = Client::new("http://127.0.0.1:1").unwrap().with_token("tsk_secret");
         assert!(!format!("{client:?}").contains("tsk_secret"));

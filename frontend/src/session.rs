@@ -103,7 +103,6 @@ impl Auth {
     }
 
     /// A client of the server that served the app, with the session's token.
-    #[inline(never)]
     pub fn client(&self) -> Result<Client, Error> {
         let token = self.operator.with_untracked(|o| o.as_ref().map(|o| o.token.clone()));
         let client = anonymous_client()?;

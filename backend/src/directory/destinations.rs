@@ -6,8 +6,8 @@ use super::existing_operator;
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::inputs::destinations::{revalidate, DestinationDraft, DestinationPatch};
 use crate::domain::media::{Medium, ValidatedSettings};
-use crate::store::destinations::{self, DestinationChanges, DestinationRow, NewDestinationRow};
-use crate::store::{audit, contacts, now, DbConnection, Store, StoreError};
+use crate::store::destinations::{self, DestinationChanges, DestinationRow};
+use crate::store::{audit, contacts, DbConnection, Store, StoreError};
 
 /// Adds a destination to the contact `slug`.
 pub async fn create(
@@ -20,18 +20,7 @@ pub async fn create(
         .write(move |c| {
             let contact = contacts::get(c, &slug)?;
             check_inbox_operator(c, &draft.settings)?;
-            let at = now();
-            let row = NewDestinationRow {
-                contact_id: contact.id,
-                medium: draft.medium.as_str().into(),
-                label: draft.label,
-                settings: draft.settings.settings.to_string(),
-                address: draft.settings.address,
-                enabled: draft.enabled,
-                created_at: at,
-                updated_at: at,
-            };
-            let created = destinations::insert(c, &row)?;
+            let created = destinations::insert_draft(c, contact.id, &draft)?;
             record(c, &actor, AuditAction::DestinationCreate, &created, &contact.slug)?;
             Ok(created.to_dto(&contact.slug))
         })

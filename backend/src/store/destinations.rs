@@ -6,6 +6,7 @@ use tocsin_types::Destination;
 
 use super::schema::{contacts, destinations};
 use super::{from_db_time, now, DbConnection, StoreError};
+use crate::domain::inputs::destinations::DestinationDraft;
 use crate::domain::media::{redact_settings, Medium};
 use crate::domain::phone::PhoneNumber;
 
@@ -73,6 +74,26 @@ pub struct DestinationChanges {
 
 pub fn insert(conn: &mut DbConnection, row: &NewDestinationRow) -> Result<DestinationRow, StoreError> {
     Ok(diesel::insert_into(destinations::table).values(row).get_result::<DestinationRow>(conn)?)
+}
+
+/// Adds a validated destination to the contact `contact_id`.
+pub fn insert_draft(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    draft: &DestinationDraft,
+) -> Result<DestinationRow, StoreError> {
+    let at = now();
+    let row = NewDestinationRow {
+        contact_id,
+        medium: draft.medium.as_str().into(),
+        label: draft.label.clone(),
+        settings: draft.settings.settings.to_string(),
+        address: draft.settings.address.clone(),
+        enabled: draft.enabled,
+        created_at: at,
+        updated_at: at,
+    };
+    insert(conn, &row)
 }
 
 /// A destination with the slug of its contact.

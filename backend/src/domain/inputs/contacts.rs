@@ -2,7 +2,7 @@
 
 use tocsin_types::{Availability, ContactUpdate, NewContact};
 
-use super::slug_opt;
+use super::{name_opt, slug_opt};
 use crate::domain::names::{display_name, timezone};
 use crate::domain::slug::Slug;
 use crate::domain::ValidationError;
@@ -68,7 +68,7 @@ impl ContactPatch {
         Ok(ContactPatch {
             detail: serde_json::to_value(&input).unwrap_or_default(),
             slug: slug_opt("slug", input.slug.as_deref())?,
-            name: input.name.as_deref().map(|n| display_name("name", n)).transpose()?,
+            name: name_opt(input.name.as_deref())?,
             enabled: input.enabled,
             timezone: input.timezone.as_deref().map(|t| timezone("timezone", t)).transpose()?,
             availability: input.availability,

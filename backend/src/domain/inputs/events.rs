@@ -2,13 +2,11 @@
 
 use tocsin_types::{Escaping, EventTargets, EventTemplates, EventUpdate, NewEvent, Severity};
 
-use super::slug_opt;
-use crate::domain::names::{display_name, free_text};
+use super::{description, description_opt, name_opt, slug_opt};
+use crate::domain::names::display_name;
 use crate::domain::slug::Slug;
 use crate::domain::templates::check_syntax;
 use crate::domain::ValidationError;
-
-const DESCRIPTION_MAX: usize = 2000;
 
 #[derive(Debug, Clone)]
 pub struct EventDraft {
@@ -33,7 +31,7 @@ impl EventDraft {
         Ok(EventDraft {
             slug: Slug::parse("slug", &input.slug)?,
             name: display_name("name", &input.name)?,
-            description: free_text("description", input.description.as_deref().unwrap_or(""), DESCRIPTION_MAX)?,
+            description: description(input.description.as_deref())?,
             enabled: input.enabled.unwrap_or(true),
             severity: input.severity.unwrap_or_default(),
             templates: input.templates,
@@ -68,12 +66,8 @@ impl EventPatch {
         }
         Ok(EventPatch {
             slug: slug_opt("slug", input.slug.as_deref())?,
-            name: input.name.as_deref().map(|n| display_name("name", n)).transpose()?,
-            description: input
-                .description
-                .as_deref()
-                .map(|d| free_text("description", d, DESCRIPTION_MAX))
-                .transpose()?,
+            name: name_opt(input.name.as_deref())?,
+            description: description_opt(input.description.as_deref())?,
             enabled: input.enabled,
             severity: input.severity,
             templates: input.templates,

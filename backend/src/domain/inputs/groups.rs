@@ -2,12 +2,10 @@
 
 use tocsin_types::{GroupUpdate, NewGroup};
 
-use super::slug_opt;
-use crate::domain::names::{display_name, free_text};
+use super::{description, description_opt, name_opt, slug_opt};
+use crate::domain::names::display_name;
 use crate::domain::slug::Slug;
 use crate::domain::ValidationError;
-
-const DESCRIPTION_MAX: usize = 2000;
 
 #[derive(Debug, Clone)]
 pub struct GroupDraft {
@@ -24,7 +22,7 @@ impl GroupDraft {
         Ok(GroupDraft {
             slug: Slug::parse("slug", &input.slug)?,
             name: display_name("name", &input.name)?,
-            description: free_text("description", input.description.as_deref().unwrap_or(""), DESCRIPTION_MAX)?,
+            description: description(input.description.as_deref())?,
             enabled: input.enabled.unwrap_or(true),
             members: input.members,
         })
@@ -48,12 +46,8 @@ impl GroupPatch {
         Ok(GroupPatch {
             detail: serde_json::to_value(&input).unwrap_or_default(),
             slug: slug_opt("slug", input.slug.as_deref())?,
-            name: input.name.as_deref().map(|n| display_name("name", n)).transpose()?,
-            description: input
-                .description
-                .as_deref()
-                .map(|d| free_text("description", d, DESCRIPTION_MAX))
-                .transpose()?,
+            name: name_opt(input.name.as_deref())?,
+            description: description_opt(input.description.as_deref())?,
             enabled: input.enabled,
             members: input.members,
         })
@@ -105,7 +99,7 @@ mod tests {
         let input = NewGroup {
             slug: "ops".into(),
             name: "Ops".into(),
-            description: Some("x".repeat(DESCRIPTION_MAX + 1)),
+            description: Some("x".repeat(crate::domain::inputs::DESCRIPTION_MAX + 1)),
             enabled: None,
             members: vec![],
         };

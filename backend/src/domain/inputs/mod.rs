@@ -11,10 +11,29 @@ pub mod events;
 pub mod groups;
 pub mod operators;
 
+use super::names::{display_name, free_text};
 use super::slug::Slug;
 use super::ValidationError;
+
+/// The longest description a group or an event may have, in characters.
+const DESCRIPTION_MAX: usize = 2000;
 
 /// An optional slug in a patch.
 fn slug_opt(field: &str, raw: Option<&str>) -> Result<Option<Slug>, ValidationError> {
     raw.map(|s| Slug::parse(field, s)).transpose()
+}
+
+/// A description (empty when absent).
+fn description(raw: Option<&str>) -> Result<String, ValidationError> {
+    free_text("description", raw.unwrap_or(""), DESCRIPTION_MAX)
+}
+
+/// An optional name in a patch.
+fn name_opt(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
+    raw.map(|n| display_name("name", n)).transpose()
+}
+
+/// An optional description in a patch.
+fn description_opt(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
+    raw.map(|d| free_text("description", d, DESCRIPTION_MAX)).transpose()
 }
