@@ -119,6 +119,14 @@ pub(crate) const TWILIO_RECEIPT: Operation = op("twilio_receipt", Post, "/api/v1
 pub(crate) const VONAGE_RECEIPT: Operation = op("vonage_receipt", Post, "/api/v1/receipts/vonage");
 pub(crate) const VONAGE_RECEIPT_BY_GET: Operation = op("vonage_receipt_by_get", Get, "/api/v1/receipts/vonage");
 
+// schedules
+pub(crate) const CREATE_SCHEDULE: Operation = op("create_schedule", Post, "/api/v1/schedules");
+pub(crate) const DELETE_SCHEDULE: Operation = op("delete_schedule", Delete, "/api/v1/schedules/{slug}");
+pub(crate) const GET_SCHEDULE: Operation = op("get_schedule", Get, "/api/v1/schedules/{slug}");
+pub(crate) const GET_SCHEDULE_DUTY: Operation = op("get_schedule_duty", Get, "/api/v1/schedules/{slug}/duty");
+pub(crate) const LIST_SCHEDULES: Operation = op("list_schedules", Get, "/api/v1/schedules");
+pub(crate) const UPDATE_SCHEDULE: Operation = op("update_schedule", Patch, "/api/v1/schedules/{slug}");
+
 // session
 pub(crate) const CHANGE_MY_PASSWORD: Operation = op("change_my_password", Put, "/api/v1/me/password");
 pub(crate) const CREATE_SESSION: Operation = op("create_session", Post, "/api/v1/session");
@@ -181,6 +189,12 @@ pub const OPERATIONS: &[Operation] = &[
     TWILIO_RECEIPT,
     VONAGE_RECEIPT,
     VONAGE_RECEIPT_BY_GET,
+    CREATE_SCHEDULE,
+    DELETE_SCHEDULE,
+    GET_SCHEDULE,
+    GET_SCHEDULE_DUTY,
+    LIST_SCHEDULES,
+    UPDATE_SCHEDULE,
     CHANGE_MY_PASSWORD,
     CREATE_SESSION,
     GET_ME,

@@ -109,6 +109,7 @@ async fn a_change_without_idempotency_key_is_never_repeated() {
         timezone: None,
         availability: None,
         operator: None,
+        schedule: None,
     };
     let err = client.create_contact(&contact).await.unwrap_err();
     assert_eq!(err.status(), Some(503));

@@ -16,7 +16,7 @@ pub enum Availability {
 
 /// A person or a team mailbox that can be reached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 1, "slug": "ana", "name": "Ana Lima", "enabled": true, "timezone": "Europe/Lisbon", "availability": "always", "operator": null, "destinations": [], "created_at": "2026-11-23T08:00:00Z", "updated_at": "2026-11-23T08:00:00Z"}))]
+#[schema(example = json!({"id": 1, "slug": "ana", "name": "Ana Lima", "enabled": true, "timezone": "Europe/Lisbon", "availability": "always", "operator": null, "schedule": null, "destinations": [], "created_at": "2026-11-23T08:00:00Z", "updated_at": "2026-11-23T08:00:00Z"}))]
 pub struct Contact {
     pub id: i64,
     pub slug: String,
@@ -27,6 +27,8 @@ pub struct Contact {
     pub availability: Availability,
     /// The operator account linked to this contact, if any.
     pub operator: Option<String>,
+    /// Slug of the duty schedule; `null` = always on duty (within `availability`).
+    pub schedule: Option<String>,
     /// Every way to reach this contact.
     pub destinations: Vec<Destination>,
     pub created_at: DateTime<Utc>,
@@ -49,6 +51,8 @@ pub struct NewContact {
     pub availability: Option<Availability>,
     /// Username of the operator account this contact is.
     pub operator: Option<String>,
+    /// Slug of a duty schedule; default none (always on duty).
+    pub schedule: Option<String>,
 }
 
 /// Changes to a contact; absent fields stay as they are.
@@ -63,6 +67,8 @@ pub struct ContactUpdate {
     pub availability: Option<Availability>,
     /// Username of the linked operator account; `""` unlinks it.
     pub operator: Option<String>,
+    /// Slug of the duty schedule; `""` removes it.
+    pub schedule: Option<String>,
 }
 
 /// One way to reach one contact.

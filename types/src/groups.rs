@@ -13,13 +13,15 @@ pub struct GroupMember {
 
 /// An ordered list of contacts reached together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": 1, "slug": "ops", "name": "Operations", "description": "", "enabled": true, "members": [{"slug": "ana", "name": "Ana Lima", "enabled": true}], "created_at": "2026-11-23T08:00:00Z", "updated_at": "2026-11-23T08:00:00Z"}))]
+#[schema(example = json!({"id": 1, "slug": "ops", "name": "Operations", "description": "", "enabled": true, "schedule": null, "members": [{"slug": "ana", "name": "Ana Lima", "enabled": true}], "created_at": "2026-11-23T08:00:00Z", "updated_at": "2026-11-23T08:00:00Z"}))]
 pub struct Group {
     pub id: i64,
     pub slug: String,
     pub name: String,
     pub description: String,
     pub enabled: bool,
+    /// Slug of the group's duty schedule; `null` = always on duty.
+    pub schedule: Option<String>,
     /// Members in order (order matters for escalation).
     pub members: Vec<GroupMember>,
     pub created_at: DateTime<Utc>,
@@ -36,6 +38,8 @@ pub struct NewGroup {
     pub description: Option<String>,
     /// Default `true`.
     pub enabled: Option<bool>,
+    /// Slug of a duty schedule; default none (always on duty).
+    pub schedule: Option<String>,
     /// Contact slugs, in order; default none.
     #[serde(default)]
     pub members: Vec<String>,
@@ -50,6 +54,8 @@ pub struct GroupUpdate {
     pub name: Option<String>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
+    /// Slug of the duty schedule; `""` removes it.
+    pub schedule: Option<String>,
     /// When present, replaces the whole member list (in this order).
     pub members: Option<Vec<String>>,
 }

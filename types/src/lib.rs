@@ -14,6 +14,7 @@ mod groups;
 mod media;
 mod notifications;
 mod page;
+mod schedules;
 
 pub use access::*;
 pub use audit::*;
@@ -24,3 +25,4 @@ pub use groups::*;
 pub use media::*;
 pub use notifications::*;
 pub use page::*;
+pub use schedules::*;

@@ -2,16 +2,21 @@
 
 use tocsin_types::Contact;
 
-use super::existing_operator;
+use super::{existing_operator, resolve_link, schedule_link};
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::inputs::contacts::{ContactDraft, ContactPatch, OperatorLink};
+use crate::domain::inputs::contacts::{ContactDraft, ContactPatch};
+use crate::domain::inputs::Link;
+use crate::store::contacts::Links;
 use crate::store::{audit, contacts, DbConnection, Store, StoreError};
 
 pub async fn create(store: &Store, actor: Actor, draft: ContactDraft) -> Result<Contact, StoreError> {
     store
         .write(move |c| {
-            let operator_id = link(c, &draft.operator)?.flatten();
-            let created = contacts::insert(c, &draft, operator_id)?;
+            let links = Links {
+                operator_id: operator_link(c, &draft.operator)?.flatten(),
+                schedule_id: schedule_link(c, &draft.schedule)?.flatten(),
+            };
+            let created = contacts::insert(c, &draft, links)?;
             let detail = serde_json::json!({"name": created.name});
             audit::record(c, &actor, AuditAction::ContactCreate, &created.slug, detail)?;
             contacts::load(c, created)
@@ -23,8 +28,11 @@ pub async fn update(store: &Store, actor: Actor, slug: String, patch: ContactPat
     store
         .write(move |c| {
             let current = contacts::get(c, &slug)?;
-            let operator_id = link(c, &patch.operator)?;
-            let updated = contacts::update(c, current.id, &patch, operator_id)?;
+            let links = Links {
+                operator_id: operator_link(c, &patch.operator)?,
+                schedule_id: schedule_link(c, &patch.schedule)?,
+            };
+            let updated = contacts::update(c, current.id, &patch, links)?;
             audit::record(c, &actor, AuditAction::ContactUpdate, &updated.slug, patch.detail)?;
             contacts::load(c, updated)
         })
@@ -43,12 +51,7 @@ pub async fn delete(store: &Store, actor: Actor, slug: String) -> Result<(), Sto
         .await
 }
 
-/// The account to link: `None` = leave as is, `Some(None)` = unlink,
-/// `Some(Some(id))` = that existing account.
-fn link(c: &mut DbConnection, operator: &OperatorLink) -> Result<Option<Option<i64>>, StoreError> {
-    match operator {
-        OperatorLink::Keep => Ok(None),
-        OperatorLink::Unlink => Ok(Some(None)),
-        OperatorLink::To(name) => existing_operator(c, "operator", name).map(|id| Some(Some(id))),
-    }
+/// The operator account given as `operator`.
+fn operator_link(c: &mut DbConnection, link: &Link) -> Result<Option<Option<i64>>, StoreError> {
+    resolve_link(c, link, |c, name| existing_operator(c, "operator", name))
 }

@@ -2,6 +2,7 @@
 
 use tocsin_types::Group;
 
+use super::schedule_link;
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::inputs::groups::{clamp_position, GroupDraft, GroupPatch, MemberEdit};
 use crate::domain::ValidationError;
@@ -12,7 +13,8 @@ use crate::store::{audit, DbConnection, Store, StoreError};
 pub async fn create(store: &Store, actor: Actor, draft: GroupDraft) -> Result<Group, StoreError> {
     store
         .write(move |c| {
-            let created = groups::insert(c, &draft)?;
+            let schedule_id = schedule_link(c, &draft.schedule)?.flatten();
+            let created = groups::insert(c, &draft, schedule_id)?;
             let members = contacts::resolve_slugs(c, "members", &draft.members)?;
             groups::set_members(c, created.id, &members)?;
             let detail = serde_json::json!({"name": draft.name, "members": draft.members});
@@ -25,7 +27,8 @@ pub async fn update(store: &Store, actor: Actor, slug: String, patch: GroupPatch
     store
         .write(move |c| {
             let current = groups::get(c, &slug)?;
-            let updated = groups::update(c, current.id, &patch)?;
+            let schedule_id = schedule_link(c, &patch.schedule)?;
+            let updated = groups::update(c, current.id, &patch, schedule_id)?;
             if let Some(members) = &patch.members {
                 let members = contacts::resolve_slugs(c, "members", members)?;
                 groups::set_members(c, current.id, &members)?;

@@ -63,6 +63,9 @@ pub enum AuditAction {
     EventCreate,
     EventUpdate,
     EventDelete,
+    ScheduleCreate,
+    ScheduleUpdate,
+    ScheduleDelete,
     OperatorCreate,
     OperatorUpdate,
     OperatorDelete,
@@ -77,7 +80,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::ContactCreate,
         AuditAction::ContactUpdate,
         AuditAction::ContactDelete,
@@ -97,6 +100,9 @@ impl AuditAction {
         AuditAction::EventCreate,
         AuditAction::EventUpdate,
         AuditAction::EventDelete,
+        AuditAction::ScheduleCreate,
+        AuditAction::ScheduleUpdate,
+        AuditAction::ScheduleDelete,
         AuditAction::OperatorCreate,
         AuditAction::OperatorUpdate,
         AuditAction::OperatorDelete,
@@ -134,6 +140,9 @@ impl AuditAction {
             EventCreate => "event.create",
             EventUpdate => "event.update",
             EventDelete => "event.delete",
+            ScheduleCreate => "schedule.create",
+            ScheduleUpdate => "schedule.update",
+            ScheduleDelete => "schedule.delete",
             OperatorCreate => "operator.create",
             OperatorUpdate => "operator.update",
             OperatorDelete => "operator.delete",
@@ -158,6 +167,7 @@ impl AuditAction {
             GroupCreate | GroupUpdate | GroupDelete | GroupMembersSet | GroupMembersAdd | GroupMembersRemove
             | GroupMembersMove => "group",
             EventCreate | EventUpdate | EventDelete => "event",
+            ScheduleCreate | ScheduleUpdate | ScheduleDelete => "schedule",
             OperatorCreate | OperatorUpdate | OperatorDelete | OperatorPassword | SessionLogin | SessionLoginFailed => {
                 "operator"
             }

@@ -20,6 +20,7 @@ pub mod receipts;
 pub mod redact;
 pub mod redflash_import;
 pub mod render;
+pub mod schedule;
 pub mod slug;
 pub mod sms;
 pub mod templates;

@@ -142,6 +142,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::InUse { what, used_by } => {
+                let message = format!("{what} is still used by {}; change those first", used_by.join(", "));
+                ApiError::conflict(message).with_details(serde_json::json!({ "used_by": used_by }))
+            }
             StoreError::Invalid(v) => v.into(),
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod operators;
 pub mod receipts;
 pub mod redaction;
+pub mod schedules;
 pub mod security_headers;
 pub mod server_metrics;
 pub mod session;
@@ -63,6 +64,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(groups::add_group_member)
             .service(groups::remove_group_member)
             .service(groups::move_group_member)
+            .service(schedules::list_schedules)
+            .service(schedules::create_schedule)
+            .service(schedules::get_schedule)
+            .service(schedules::update_schedule)
+            .service(schedules::delete_schedule)
+            .service(schedules::get_schedule_duty)
             .service(events::list_events)
             .service(events::create_event)
             .service(events::get_event)

@@ -26,6 +26,7 @@ use tocsin_types::{ErrorBody, Page};
         (name = "contacts", description = "People and team mailboxes"),
         (name = "destinations", description = "The ways to reach a contact"),
         (name = "groups", description = "Ordered lists of contacts"),
+        (name = "schedules", description = "Duty schedules: when contacts and groups take notifications"),
         (name = "events", description = "Named notifications with targets and templates"),
         (name = "firing", description = "Firing events and notifying contacts or groups"),
         (name = "notifications", description = "What was fired, who it reached, acknowledging it"),

@@ -23,6 +23,7 @@ pub struct ContactRow {
     pub operator_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub schedule_id: Option<i64>,
 }
 
 pub fn availability_str(a: Availability) -> &'static str {
@@ -49,6 +50,7 @@ struct NewContactRow<'a> {
     timezone: &'a str,
     availability: &'static str,
     operator_id: Option<i64>,
+    schedule_id: Option<i64>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -63,6 +65,7 @@ struct ContactChanges<'a> {
     timezone: Option<&'a str>,
     availability: Option<&'static str>,
     operator_id: Option<Option<i64>>,
+    schedule_id: Option<Option<i64>>,
     updated_at: NaiveDateTime,
 }
 
@@ -70,11 +73,18 @@ fn conflict(slug: &str) -> impl Fn(diesel::result::Error) -> StoreError + '_ {
     StoreError::conflict_on(move || format!("a contact with slug '{slug}' already exists (slugs ignore case)"))
 }
 
-/// `operator_id`: the linked account, checked by the caller.
+/// The records a contact links to, by id, checked by the caller. In a patch,
+/// `None` leaves a link as it is and `Some(None)` removes it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Links<T> {
+    pub operator_id: T,
+    pub schedule_id: T,
+}
+
 pub fn insert(
     conn: &mut DbConnection,
     draft: &ContactDraft,
-    operator_id: Option<i64>,
+    links: Links<Option<i64>>,
 ) -> Result<ContactRow, StoreError> {
     let at = now();
     let row = NewContactRow {
@@ -83,7 +93,8 @@ pub fn insert(
         enabled: draft.enabled,
         timezone: &draft.timezone,
         availability: availability_str(draft.availability),
-        operator_id,
+        operator_id: links.operator_id,
+        schedule_id: links.schedule_id,
         created_at: at,
         updated_at: at,
     };
@@ -98,12 +109,11 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<ContactRow, StoreError
     find(conn, slug)?.ok_or_else(|| StoreError::NotFound(format!("contact '{slug}'")))
 }
 
-/// `operator_id`: `None` leaves the link, `Some(None)` removes it.
 pub fn update(
     conn: &mut DbConnection,
     id: i64,
     patch: &ContactPatch,
-    operator_id: Option<Option<i64>>,
+    links: Links<Option<Option<i64>>>,
 ) -> Result<ContactRow, StoreError> {
     let changes = ContactChanges {
         slug: patch.slug.as_ref().map(|s| s.as_str()),
@@ -111,7 +121,8 @@ pub fn update(
         enabled: patch.enabled,
         timezone: patch.timezone.as_deref(),
         availability: patch.availability.map(availability_str),
-        operator_id,
+        operator_id: links.operator_id,
+        schedule_id: links.schedule_id,
         updated_at: now(),
     };
     let slug = changes.slug.unwrap_or_default();
@@ -187,9 +198,12 @@ fn assemble(conn: &mut DbConnection, rows: Vec<ContactRow>) -> Result<Vec<Contac
             .into_iter()
             .collect()
     };
+    let schedule_ids: Vec<i64> = rows.iter().filter_map(|r| r.schedule_id).collect();
+    let schedules = super::schedules::slugs(conn, &schedule_ids)?;
     Ok(rows
         .into_iter()
         .map(|r| Contact {
+            schedule: r.schedule_id.and_then(|id| schedules.get(&id).cloned()),
             destinations: dests.remove(&r.id).unwrap_or_default().iter().map(|d| d.to_dto(&r.slug)).collect(),
             operator: r.operator_id.and_then(|id| names.get(&id).cloned()),
             id: r.id,

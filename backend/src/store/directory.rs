@@ -15,7 +15,7 @@ use crate::domain::plan::{ContactInfo, DestinationInfo, DirectorySnapshot, Group
 /// lets a plan be cached until the version moves: a new table that feeds plans
 /// is added here and gets its triggers in the migration that creates it.
 pub const PLAN_TABLES: &[&str] =
-    &["events", "event_targets", "contacts", "destinations", "contact_groups", "group_members"];
+    &["events", "event_targets", "contacts", "destinations", "contact_groups", "group_members", "schedules"];
 
 /// The directory's version: it changes whenever anything a fire reads from
 /// the directory does (see the `directory_version` migration).

@@ -21,6 +21,7 @@ pub struct GroupRow {
     pub enabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub schedule_id: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -30,6 +31,7 @@ struct NewGroupRow<'a> {
     name: &'a str,
     description: &'a str,
     enabled: bool,
+    schedule_id: Option<i64>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -42,6 +44,7 @@ struct GroupChanges<'a> {
     name: Option<&'a str>,
     description: Option<&'a str>,
     enabled: Option<bool>,
+    schedule_id: Option<Option<i64>>,
     updated_at: Option<NaiveDateTime>,
 }
 
@@ -49,14 +52,16 @@ fn conflict(slug: &str) -> impl Fn(diesel::result::Error) -> StoreError + '_ {
     StoreError::conflict_on(move || format!("a group with slug '{slug}' already exists (slugs ignore case)"))
 }
 
-/// The group without its members (see [`set_members`]).
-pub fn insert(conn: &mut DbConnection, draft: &GroupDraft) -> Result<GroupRow, StoreError> {
+/// The group without its members (see [`set_members`]); `schedule_id` is
+/// checked by the caller.
+pub fn insert(conn: &mut DbConnection, draft: &GroupDraft, schedule_id: Option<i64>) -> Result<GroupRow, StoreError> {
     let at = now();
     let row = NewGroupRow {
         slug: draft.slug.as_str(),
         name: &draft.name,
         description: &draft.description,
         enabled: draft.enabled,
+        schedule_id,
         created_at: at,
         updated_at: at,
     };
@@ -75,12 +80,19 @@ pub fn get(conn: &mut DbConnection, slug: &str) -> Result<GroupRow, StoreError> 
 }
 
 /// The group's own fields; members are set with [`set_members`].
-pub fn update(conn: &mut DbConnection, id: i64, patch: &GroupPatch) -> Result<GroupRow, StoreError> {
+/// `schedule_id`: `None` leaves it, `Some(None)` removes it.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    patch: &GroupPatch,
+    schedule_id: Option<Option<i64>>,
+) -> Result<GroupRow, StoreError> {
     let changes = GroupChanges {
         slug: patch.slug.as_ref().map(|s| s.as_str()),
         name: patch.name.as_deref(),
         description: patch.description.as_deref(),
         enabled: patch.enabled,
+        schedule_id,
         updated_at: None,
     };
     set(conn, id, changes)
@@ -182,9 +194,12 @@ fn assemble(conn: &mut DbConnection, rows: Vec<GroupRow>) -> Result<Vec<Group>, 
             members.entry(group_id).or_default().push(GroupMember { slug, name, enabled });
         }
     }
+    let schedule_ids: Vec<i64> = rows.iter().filter_map(|r| r.schedule_id).collect();
+    let schedules = super::schedules::slugs(conn, &schedule_ids)?;
     Ok(rows
         .into_iter()
         .map(|r| Group {
+            schedule: r.schedule_id.and_then(|id| schedules.get(&id).cloned()),
             members: members.remove(&r.id).unwrap_or_default(),
             id: r.id,
             slug: r.slug,

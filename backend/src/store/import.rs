@@ -9,9 +9,10 @@ use super::destinations::{self, NewDestinationRow};
 use super::{audit, contacts, events, groups, now, DbConnection, StoreError};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::credentials::{api_key_prefix, hash_api_key};
-use crate::domain::inputs::contacts::{ContactDraft, OperatorLink};
+use crate::domain::inputs::contacts::ContactDraft;
 use crate::domain::inputs::events::EventDraft;
 use crate::domain::inputs::groups::GroupDraft;
+use crate::domain::inputs::Link;
 use crate::domain::redflash_import::{ImportEvent, ImportPlan};
 use crate::domain::slug::Slug;
 
@@ -41,9 +42,10 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
             enabled: c.enabled,
             timezone: "UTC".into(),
             availability: Availability::Always,
-            operator: OperatorLink::Keep,
+            operator: Link::Keep,
+            schedule: Link::Keep,
         };
-        let row = contacts::insert(conn, &draft, None)?;
+        let row = contacts::insert(conn, &draft, contacts::Links::default())?;
         for d in &c.destinations {
             destinations::insert(
                 conn,
@@ -73,9 +75,10 @@ pub fn apply(conn: &mut DbConnection, plan: &ImportPlan) -> Result<ImportReport,
             name: g.name.clone(),
             description: String::new(),
             enabled: g.enabled,
+            schedule: Link::Keep,
             members: g.members.clone(),
         };
-        let row = groups::insert(conn, &draft)?;
+        let row = groups::insert(conn, &draft, None)?;
         let members = contacts::resolve_slugs(conn, "members", &g.members)?;
         groups::set_members(conn, row.id, &members)?;
         audit::record(conn, &actor, AuditAction::GroupCreate, &row.slug, serde_json::json!({"members": g.members}))?;

@@ -29,6 +29,7 @@ mod migrate;
 pub mod notifications;
 pub mod operators;
 pub mod receipts;
+pub mod schedules;
 pub mod schema;
 pub mod timeline;
 
@@ -109,6 +110,10 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A delete refused because other records refer to this one, e.g.
+    /// `["contact ana", "group ops"]`.
+    #[error("{what} is still used by {}", used_by.join(", "))]
+    InUse { what: String, used_by: Vec<String> },
     #[error(transparent)]
     Invalid(#[from] crate::domain::ValidationError),
     #[error("database configuration: {0}")]

@@ -33,6 +33,7 @@ diesel::table! {
         operator_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        schedule_id -> Nullable<BigInt>,
     }
 }
 
@@ -57,6 +58,21 @@ diesel::table! {
         name -> Text,
         description -> Text,
         enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        schedule_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Weekly windows and exceptions are JSON text.
+    schedules (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        timezone -> Text,
+        windows -> Text,
+        exceptions -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -220,6 +236,8 @@ diesel::table! {
 }
 
 diesel::joinable!(contacts -> operators (operator_id));
+diesel::joinable!(contacts -> schedules (schedule_id));
+diesel::joinable!(contact_groups -> schedules (schedule_id));
 diesel::joinable!(destinations -> contacts (contact_id));
 diesel::joinable!(group_members -> contact_groups (group_id));
 diesel::joinable!(group_members -> contacts (contact_id));
@@ -231,7 +249,7 @@ diesel::joinable!(timeline_entries -> notifications (notification_id));
 
 diesel::table! {
     /// One row: moved on by triggers at every change of contacts, destinations,
-    /// groups, members, events or event targets.
+    /// groups, members, schedules, events or event targets.
     directory_version (id) {
         id -> Integer,
         version -> BigInt,
@@ -244,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     destinations,
     contact_groups,
+    schedules,
     group_members,
     events,
     event_targets,

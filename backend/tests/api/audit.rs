@@ -86,6 +86,23 @@ async fn every_directory_write_is_audited_once_with_its_action(app: TestApp) {
         (Method::DELETE, "/api/v1/groups/ops", None, "group.delete", "group", "ops"),
         (
             Method::POST,
+            "/api/v1/schedules",
+            Some(json!({"slug": "days", "name": "Days", "timezone": "UTC", "windows": ["MoFr0900-1700"]})),
+            "schedule.create",
+            "schedule",
+            "days",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/schedules/days",
+            Some(json!({"name": "Day shift"})),
+            "schedule.update",
+            "schedule",
+            "days",
+        ),
+        (Method::DELETE, "/api/v1/schedules/days", None, "schedule.delete", "schedule", "days"),
+        (
+            Method::POST,
             "/api/v1/operators",
             Some(json!({"username": "eve", "password": "a long passphrase", "role": "viewer"})),
             "operator.create",
@@ -149,6 +166,14 @@ async fn every_directory_write_is_audited_once_with_its_action(app: TestApp) {
         .expect_error(422, "validation_failed");
     app.post("/api/v1/groups/missing/members", json!({"contact": "ana"})).await.expect_error(404, "not_found");
     app.patch("/api/v1/operators/admin", json!({"role": "viewer"})).await.expect_error(409, "conflict");
+    app.post("/api/v1/schedules", json!({"slug": "s", "name": "S", "timezone": "UTC", "windows": ["Mo9-17"]}))
+        .await
+        .expect_error(422, "validation_failed");
+    app.post("/api/v1/schedules", json!({"slug": "t", "name": "T", "timezone": "UTC"})).await.expect(201);
+    n += 1;
+    app.post("/api/v1/contacts", json!({"slug": "cy", "name": "Cy", "schedule": "t"})).await.expect(201);
+    n += 1;
+    app.delete("/api/v1/schedules/t").await.expect_error(409, "conflict");
     assert_eq!(app.audit_total().await, n);
     app.get("/api/v1/groups/g").await.expect_error(404, "not_found");
 }

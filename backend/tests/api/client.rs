@@ -36,6 +36,7 @@ fn new_contact(slug: &str) -> NewContact {
         timezone: None,
         availability: None,
         operator: None,
+        schedule: None,
     }
 }
 
@@ -162,6 +163,7 @@ async fn an_api_key_client_pages_a_group_and_uses_the_redflash_calls(app: TestAp
         name: "Ops".into(),
         description: None,
         enabled: None,
+        schedule: None,
         members: vec!["ana".into()],
     };
     admin.create_group(&group).await.unwrap();

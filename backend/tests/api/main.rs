@@ -27,6 +27,7 @@ mod operators;
 mod outcomes;
 mod receipts;
 mod redflash;
+mod schedules;
 mod secrets;
 mod sink;
 mod sms;

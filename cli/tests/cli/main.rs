@@ -126,6 +126,7 @@ async fn a_group_is_paged_in_one_line_then_acknowledged_resolved_and_shown() {
         name: "Ops".into(),
         description: None,
         enabled: None,
+        schedule: None,
         members: vec!["ana".into(), "bob".into()],
     };
     server.admin.create_group(&group).await.unwrap();

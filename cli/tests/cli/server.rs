@@ -75,6 +75,7 @@ impl Server {
             timezone: None,
             availability: None,
             operator: None,
+            schedule: None,
         };
         self.admin.create_contact(&contact).await.unwrap();
     }

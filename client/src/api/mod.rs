@@ -7,5 +7,6 @@ mod firing;
 mod groups;
 mod notifications;
 mod receipts;
+mod schedules;
 mod session;
 mod system;

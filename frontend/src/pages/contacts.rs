@@ -178,6 +178,7 @@ fn NewContactForm(create: Action<NewContact, Result<Contact, Error>>) -> impl In
             timezone: Some(timezone.get_untracked().trim().to_owned()).filter(|t| !t.is_empty()),
             availability: None,
             operator: None,
+            schedule: None,
         });
     };
     view! {

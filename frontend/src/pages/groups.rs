@@ -68,6 +68,7 @@ fn NewGroupForm(create: Action<NewGroup, Result<Group, Error>>) -> impl IntoView
             name: name.get_untracked().trim().to_owned(),
             description: None,
             enabled: None,
+            schedule: None,
             members: Vec::new(),
         });
     };

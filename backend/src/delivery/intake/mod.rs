@@ -32,7 +32,8 @@ mod test_support {
     use super::command::{FireCommand, FireTarget};
     use super::plans::{prepare, Prepared};
     use super::rows::FireContext;
-    use crate::domain::inputs::contacts::{ContactDraft, OperatorLink};
+    use crate::domain::inputs::contacts::ContactDraft;
+    use crate::domain::inputs::Link;
     use crate::domain::slug::Slug;
     use crate::store::contacts;
     use crate::store::destinations::{self, NewDestinationRow};
@@ -47,9 +48,10 @@ mod test_support {
             enabled: true,
             timezone: "UTC".into(),
             availability: tocsin_types::Availability::Always,
-            operator: OperatorLink::Keep,
+            operator: Link::Keep,
+            schedule: Link::Keep,
         };
-        let contact = contacts::insert(conn, &draft, None).unwrap();
+        let contact = contacts::insert(conn, &draft, contacts::Links::default()).unwrap();
         destinations::insert(
             conn,
             &NewDestinationRow {

@@ -2,31 +2,10 @@
 
 use tocsin_types::{Availability, ContactUpdate, NewContact};
 
-use super::{name_opt, slug_opt};
+use super::{name_opt, slug_opt, Link};
 use crate::domain::names::{display_name, timezone};
 use crate::domain::slug::Slug;
 use crate::domain::ValidationError;
-
-/// The operator account a contact is linked to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OperatorLink {
-    /// Leave the link as it is (no link, for a new contact).
-    Keep,
-    /// Remove the link (`""`).
-    Unlink,
-    /// Link to this username; the service checks the account exists.
-    To(String),
-}
-
-impl OperatorLink {
-    fn parse(raw: Option<&str>) -> OperatorLink {
-        match raw {
-            None => OperatorLink::Keep,
-            Some("") => OperatorLink::Unlink,
-            Some(name) => OperatorLink::To(name.to_owned()),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct ContactDraft {
@@ -35,7 +14,9 @@ pub struct ContactDraft {
     pub enabled: bool,
     pub timezone: String,
     pub availability: Availability,
-    pub operator: OperatorLink,
+    pub operator: Link,
+    /// The duty schedule, by slug; the service checks it exists.
+    pub schedule: Link,
 }
 
 impl ContactDraft {
@@ -46,7 +27,8 @@ impl ContactDraft {
             enabled: input.enabled.unwrap_or(true),
             timezone: timezone("timezone", input.timezone.as_deref().unwrap_or("UTC"))?,
             availability: input.availability.unwrap_or_default(),
-            operator: OperatorLink::parse(input.operator.as_deref()),
+            operator: Link::parse(input.operator.as_deref()),
+            schedule: Link::parse(input.schedule.as_deref()),
         })
     }
 }
@@ -58,7 +40,8 @@ pub struct ContactPatch {
     pub enabled: Option<bool>,
     pub timezone: Option<String>,
     pub availability: Option<Availability>,
-    pub operator: OperatorLink,
+    pub operator: Link,
+    pub schedule: Link,
     /// The request as given, for the audit log.
     pub detail: serde_json::Value,
 }
@@ -72,7 +55,8 @@ impl ContactPatch {
             enabled: input.enabled,
             timezone: input.timezone.as_deref().map(|t| timezone("timezone", t)).transpose()?,
             availability: input.availability,
-            operator: OperatorLink::parse(input.operator.as_deref()),
+            operator: Link::parse(input.operator.as_deref()),
+            schedule: Link::parse(input.schedule.as_deref()),
         })
     }
 }
@@ -90,6 +74,7 @@ mod tests {
             timezone: None,
             availability: None,
             operator: None,
+            schedule: None,
         }
     }
 
@@ -101,7 +86,7 @@ mod tests {
         assert!(draft.enabled);
         assert_eq!(draft.timezone, "UTC");
         assert_eq!(draft.availability, Availability::Always);
-        assert_eq!(draft.operator, OperatorLink::Keep);
+        assert_eq!(draft.operator, Link::Keep);
     }
 
     #[test]
@@ -116,8 +101,8 @@ mod tests {
     #[test]
     fn an_empty_operator_unlinks() {
         let patch = ContactPatch::parse(ContactUpdate { operator: Some(String::new()), ..ContactUpdate::default() });
-        assert_eq!(patch.unwrap().operator, OperatorLink::Unlink);
+        assert_eq!(patch.unwrap().operator, Link::Unlink);
         let patch = ContactPatch::parse(ContactUpdate { operator: Some("ana".into()), ..ContactUpdate::default() });
-        assert_eq!(patch.unwrap().operator, OperatorLink::To("ana".into()));
+        assert_eq!(patch.unwrap().operator, Link::To("ana".into()));
     }
 }

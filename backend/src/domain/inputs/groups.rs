@@ -2,7 +2,7 @@
 
 use tocsin_types::{GroupUpdate, NewGroup};
 
-use super::{description, description_opt, name_opt, slug_opt};
+use super::{description, description_opt, name_opt, slug_opt, Link};
 use crate::domain::names::display_name;
 use crate::domain::slug::Slug;
 use crate::domain::ValidationError;
@@ -13,6 +13,8 @@ pub struct GroupDraft {
     pub name: String,
     pub description: String,
     pub enabled: bool,
+    /// The duty schedule, by slug; the service checks it exists.
+    pub schedule: Link,
     /// Contact slugs in order; the service checks they exist.
     pub members: Vec<String>,
 }
@@ -24,6 +26,7 @@ impl GroupDraft {
             name: display_name("name", &input.name)?,
             description: description(input.description.as_deref())?,
             enabled: input.enabled.unwrap_or(true),
+            schedule: Link::parse(input.schedule.as_deref()),
             members: input.members,
         })
     }
@@ -35,6 +38,7 @@ pub struct GroupPatch {
     pub name: Option<String>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
+    pub schedule: Link,
     /// Replaces the member list when present.
     pub members: Option<Vec<String>>,
     /// The request as given, for the audit log.
@@ -49,6 +53,7 @@ impl GroupPatch {
             name: name_opt(input.name.as_deref())?,
             description: description_opt(input.description.as_deref())?,
             enabled: input.enabled,
+            schedule: Link::parse(input.schedule.as_deref()),
             members: input.members,
         })
     }
@@ -101,6 +106,7 @@ mod tests {
             name: "Ops".into(),
             description: Some("x".repeat(crate::domain::inputs::DESCRIPTION_MAX + 1)),
             enabled: None,
+            schedule: None,
             members: vec![],
         };
         assert_eq!(GroupDraft::parse(input).unwrap_err().field, "description");

@@ -10,6 +10,7 @@ pub mod destinations;
 pub mod events;
 pub mod groups;
 pub mod operators;
+pub mod schedules;
 
 use super::names::{display_name, free_text};
 use super::slug::Slug;
@@ -36,4 +37,26 @@ fn name_opt(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
 /// An optional description in a patch.
 fn description_opt(raw: Option<&str>) -> Result<Option<String>, ValidationError> {
     raw.map(|d| free_text("description", d, DESCRIPTION_MAX)).transpose()
+}
+
+/// A reference from one record to another by slug or name, in a draft or a
+/// patch: an operator account, a schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Leave the link as it is (no link, for a new record).
+    Keep,
+    /// Remove the link (`""`).
+    Unlink,
+    /// Link to this one; the service checks it exists.
+    To(String),
+}
+
+impl Link {
+    fn parse(raw: Option<&str>) -> Link {
+        match raw {
+            None => Link::Keep,
+            Some("") => Link::Unlink,
+            Some(name) => Link::To(name.to_owned()),
+        }
+    }
 }
