@@ -142,9 +142,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             StoreError::Conflict(message) => ApiError::conflict(message),
-            StoreError::InUse { what, used_by } => {
-                let message = format!("{what} is still used by {}; change those first", used_by.join(", "));
-                ApiError::conflict(message).with_details(serde_json::json!({ "used_by": used_by }))
+            StoreError::InUse { ref used_by, .. } => {
+                let details = serde_json::json!({ "used_by": used_by });
+                ApiError::conflict(e.to_string()).with_details(details)
             }
             StoreError::Invalid(v) => v.into(),
             StoreError::Unavailable(cause) => {

@@ -112,7 +112,7 @@ pub enum StoreError {
     Conflict(String),
     /// A delete refused because other records refer to this one, e.g.
     /// `["contact ana", "group ops"]`.
-    #[error("{what} is still used by {}", used_by.join(", "))]
+    #[error("{what} is still used by {}; change those first", used_by.join(", "))]
     InUse { what: String, used_by: Vec<String> },
     #[error(transparent)]
     Invalid(#[from] crate::domain::ValidationError),

@@ -88,6 +88,7 @@ async fn contacts_and_groups_take_a_schedule_that_cannot_be_deleted_while_used(a
 
     let err = app.delete("/api/v1/schedules/office").await.expect_error(409, "conflict");
     assert_eq!(err["details"]["used_by"], json!(["contact ana", "group ops"]));
+    assert!(err["message"].as_str().unwrap().contains("contact ana, group ops"), "{err}");
     app.get("/api/v1/schedules/office").await.expect(200);
 
     let ana = app.patch("/api/v1/contacts/ana", json!({"schedule": ""})).await.expect(200);

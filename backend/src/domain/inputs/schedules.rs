@@ -5,7 +5,7 @@ use tocsin_types::{NewSchedule, ScheduleException, ScheduleUpdate};
 
 use super::{name_opt, slug_opt};
 use crate::domain::names::{display_name, free_text};
-use crate::domain::schedule::{parse_zone, Exception, Schedule, Window};
+use crate::domain::schedule::{parse_zone, Exception, Window};
 use crate::domain::slug::Slug;
 use crate::domain::ValidationError;
 
@@ -40,15 +40,6 @@ impl ScheduleDraft {
             windows: windows(&input.windows)?,
             exceptions: exceptions(&input.exceptions)?,
         })
-    }
-
-    /// The schedule the draft describes, for evaluation.
-    pub fn schedule(&self) -> Schedule {
-        Schedule {
-            zone: self.zone,
-            windows: self.windows.clone(),
-            exceptions: self.exceptions.iter().map(|e| e.exception.clone()).collect(),
-        }
     }
 }
 

@@ -68,8 +68,7 @@ impl Schedule {
         if self.on_duty(after) {
             return Some(after);
         }
-        let last_exception = self.exceptions.iter().map(|ex| ex.to).max().unwrap_or(after).max(after);
-        let horizon = last_exception + Duration::days(LOOKAHEAD_DAYS as i64);
+        let horizon = self.horizon(after);
         let mut from = after;
         while from < horizon {
             let to = (from + Duration::days(7)).min(horizon);
@@ -87,13 +86,19 @@ impl Schedule {
         if !self.on_duty(after) {
             return Some(after);
         }
-        let last_exception = self.exceptions.iter().map(|ex| ex.to).max().unwrap_or(after).max(after);
-        let horizon = last_exception + Duration::days(LOOKAHEAD_DAYS as i64);
+        let horizon = self.horizon(after);
         let spans = self.duty(after, horizon);
         match spans.first() {
             Some(span) if span.to < horizon => Some(span.to),
             _ => None,
         }
+    }
+
+    /// Past this instant nothing new happens after `after`: the windows only
+    /// repeat and every exception has ended.
+    fn horizon(&self, after: DateTime<Utc>) -> DateTime<Utc> {
+        let last_exception = self.exceptions.iter().map(|ex| ex.to).max().unwrap_or(after).max(after);
+        last_exception + Duration::days(LOOKAHEAD_DAYS as i64)
     }
 
     /// The stretches of duty between `from` and `to`, in order, merged, and
